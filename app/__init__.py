@@ -1,0 +1,61 @@
+"""Application factory: wiring only, no migrations, network or sleeping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                instance_path=str(PROJECT_ROOT / "instance"))
+    from app.config import load_config
+
+    app.config.update(load_config(app.instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import auth, database, i18n, templating
+    from app.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+    auth.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import admin, api, auth, health
+    from incidents import api as incidents_api
+    from incidents import views as incidents_views
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(incidents_views.bp)
+    app.register_blueprint(incidents_views.root)
+    api.register(app, [incidents_api.bp])
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app import errorpages
+
+    errorpages.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app import cli
+
+    cli.init_app(app)

@@ -1,0 +1,174 @@
+"""Sign-in, first run, language switch, account settings and role checks for web views."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app import users
+from app.errors import DomainError
+from app.extensions import db, limiter, login_manager
+from app.forms import AccountForm, LoginForm, SetupForm
+from app.i18n import LANGUAGES, timezones
+from app.models import Role, User
+
+bp = Blueprint("auth", __name__)
+
+# Reachable without a session: everything else needs one.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "health.healthz", "static"}
+
+
+def role_required(role: Role):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return login_required(wrapped)
+    return decorator
+
+
+def _has_users(app: Flask) -> bool:
+    state = app.extensions.setdefault("incidentbook", {})
+    if not state.get("has_users"):
+        # Cached only once true: users are never deleted, so it cannot turn false again.
+        state["has_users"] = users.user_count() > 0
+    return state["has_users"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and \
+            not target.startswith("//"):
+        return target
+    return url_for("incidents.index")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    @app.before_request
+    def gate():
+        endpoint = request.endpoint or ""
+        if endpoint in PUBLIC_ENDPOINTS or request.path.startswith("/api/"):
+            return None  # the API authenticates with tokens (app.api)
+        if not _has_users(app):
+            return redirect(url_for("auth.setup"))
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+
+def _login_email_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               key_func=_login_email_key)
+def login():
+    if not _has_users(current_app):
+        return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.find_by_email(form.email.data)
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        # One message for unknown e-mail, wrong password and inactive account alike.
+        form.password.errors.append(_("E-mail or password is wrong."))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if _has_users(current_app):
+        return redirect(url_for("auth.login"))
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_first_admin(email=form.email.data, name=form.name.data,
+                                            title=form.title.data, password=form.password.data,
+                                            locale=session.get("locale"))
+        except DomainError as err:
+            db.session.rollback()
+            apply_errors(form, err)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome, %(name)s. Incidentbook is ready.", name=user.name), "success")
+            return redirect(url_for("incidents.index"))
+    return render_template("auth/setup.html", form=form)
+
+
+@bp.post("/language")
+def language():
+    code = request.form.get("locale", "")
+    if code not in LANGUAGES:
+        abort(400)
+    session["locale"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user)
+    form.timezone.choices = [(z, z) for z in timezones()]
+    if form.validate_on_submit():
+        current_user.locale = form.locale.data
+        current_user.timezone = form.timezone.data
+        session["locale"] = form.locale.data
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+def apply_errors(form, err: DomainError) -> None:
+    """Put a service's field errors onto the form, the rest into a flash message."""
+    placed = False
+    for name, message in err.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            placed = True
+    if not placed or not err.fields:
+        flash(err.message, "error")
+

@@ -1,0 +1,93 @@
+"""Forms for signing in, first run, account settings and admin pages: shape only."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from app.models import Role
+from app.textcheck import bad_text
+
+
+def storable(form, field):
+    if isinstance(field.data, str) and bad_text(field.data):
+        raise ValidationError(_l("Contains characters that cannot be stored."))
+
+
+def role_choices():
+    labels = {Role.viewer: _l("Viewer (read only)"), Role.agent: _l("Agent"),
+              Role.lead: _l("Lead"), Role.manager: _l("Manager"), Role.admin: _l("Admin")}
+    return [(r.value, labels[r]) for r in Role]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254), storable])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+
+
+class PersonFields(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120), storable],
+                       description=_l("Shown in full when this person signs an apology."))
+    title = StringField(_l("Job title"), validators=[InputRequired(), Length(max=120), storable])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254), storable])
+
+
+class SetupForm(PersonFields):
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=10, max=200)],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class UserForm(PersonFields):
+    role = SelectField(_l("Role"), choices=role_choices, validators=[InputRequired()])
+    active = BooleanField(_l("Active (may sign in)"), default=True)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=10, max=200)],
+                             description=_l("Leave empty to keep the current password."))
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=10, max=200)],
+                             description=_l("At least 10 characters."))
+
+
+class AccountForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("en", "English"), ("ko", "한국어")])
+    timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
+
+
+def _minutes(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=525_600)],
+                        description=_l("Minutes; leave empty for no target."))
+
+
+class GradeForm(FlaskForm):
+    rank = IntegerField(_l("Rank (1 = most urgent)"),
+                        validators=[InputRequired(), NumberRange(min=1, max=99)])
+    colour = StringField(_l("Colour"), validators=[
+        InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #d64545."))])
+    description = TextAreaField(_l("Meaning (English)"), validators=[Length(max=2000), storable])
+    description_ko = TextAreaField(_l("Meaning (Korean)"), validators=[Length(max=2000), storable])
+    target_share_minutes = _minutes(_l("Share internally within"))
+    target_resolve_minutes = _minutes(_l("Resolve within"))
+    postmortem_required = BooleanField(_l("Postmortem required before closing"))
+    notified_role = SelectField(_l("Role notified"), choices=role_choices)
+
+
+class CategoryForm(FlaskForm):
+    slug = StringField(_l("Key"), validators=[
+        InputRequired(), Length(max=40),
+        Regexp(r"^[a-z0-9_]+$", message=_l("Lower-case letters, digits and _ only."))])
+    name = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=80), storable])
+    name_ko = StringField(_l("Name (Korean)"), validators=[Length(max=80), storable])
+    active = BooleanField(_l("Offered on new incidents"), default=True)

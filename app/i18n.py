@@ -1,0 +1,74 @@
+"""Language and time zone: the user's choice, else the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from app.extensions import babel
+from app.timeutil import as_utc
+
+LANGUAGES = {"en": "English", "ko": "한국어"}
+
+
+def _user():
+    if not has_request_context():
+        return None
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return api_user
+    if current_user and current_user.is_authenticated:
+        return current_user
+    return None
+
+
+def select_locale() -> str:
+    user = _user()
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
+    if has_request_context():
+        if session.get("locale") in LANGUAGES:
+            return session["locale"]
+        return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+    return "en"
+
+
+def select_timezone() -> str:
+    user = _user()
+    if user is not None and user.timezone:
+        return user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def locale_code() -> str:
+    return str(get_locale() or "en")
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(as_utc(value), fmt)
+
+
+def local_input(value: datetime | None) -> str:
+    """A stored UTC time as the value of a datetime-local input in the user's zone."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(select_timezone())
+    return as_utc(value).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def timezones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(app.root_path + "/../translations"))
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["local_input"] = local_input
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, locale_code=locale_code)

@@ -1,0 +1,132 @@
+"""Shared models: people, their API tokens, grades and categories."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class Role(enum.Enum):
+    viewer = "viewer"
+    agent = "agent"
+    lead = "lead"
+    manager = "manager"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_ROLE_RANK = {Role.viewer: 0, Role.agent: 1, Role.lead: 2, Role.manager: 3, Role.admin: 4}
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs):
+    """Enums stored as their value strings, checked by a named constraint."""
+    return mapped_column(
+        Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+             validate_strings=True, create_constraint=True, name=enum_cls.__name__.lower()),
+        **kwargs,
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = enum_column(Role)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users.
+        return self.active
+
+    def can(self, role: Role) -> bool:
+        return self.active and self.role.at_least(role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """Only a SHA-256 of the token is kept; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        # The token carries 256 random bits, so a fast hash is enough (no salt needed).
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple[ApiToken, str]:
+        token = "ib_" + secrets.token_urlsafe(32)
+        return cls(user=user, token_hash=cls.hash(token), prefix=token[:10]), token
+
+
+class Grade(db.Model):
+    __tablename__ = "grades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    rank: Mapped[int] = mapped_column(Integer)  # 1 is the most urgent
+    colour: Mapped[str] = mapped_column(String(7))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_ko: Mapped[str] = mapped_column(Text, default="")
+    target_share_minutes: Mapped[int | None] = mapped_column(Integer)
+    target_resolve_minutes: Mapped[int | None] = mapped_column(Integer)
+    postmortem_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    notified_role: Mapped[Role] = enum_column(Role)
+
+    def describe(self, locale: str) -> str:
+        if locale == "ko" and self.description_ko:
+            return self.description_ko
+        return self.description
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_ko: Mapped[str] = mapped_column(String(80), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def label(self, locale: str) -> str:
+        return self.name_ko if locale == "ko" and self.name_ko else self.name

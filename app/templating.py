@@ -1,0 +1,84 @@
+"""Template globals and filters: labels in the reader's language, durations, grade colours."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Grade, Role
+from app.rendering import render_markdown
+from app.timeutil import as_utc, utcnow
+
+ROLE_LABELS = {Role.viewer: _l("Viewer"), Role.agent: _l("Agent"), Role.lead: _l("Lead"),
+               Role.manager: _l("Manager"), Role.admin: _l("Admin")}
+
+FIELD_LABELS = {"title": _l("title"), "description": _l("description"), "category": _l("category"),
+                "channel": _l("channel"), "detected_at": _l("detection time"),
+                "impact": _l("customer impact"), "cause": _l("cause"),
+                "resolution": _l("resolution"), "affected_count": _l("customers affected"),
+                "abusive_customer": _l("abusive-customer flag"), "one_stop": _l("one-stop flag"),
+                "responders": _l("responders")}
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS[role])
+
+
+def status_label(value: str) -> str:
+    from incidents.forms import STATUS_LABELS
+    from incidents.models import Status
+
+    try:
+        return str(STATUS_LABELS[Status(value)])
+    except ValueError:
+        return value
+
+
+def field_labels(fields: list[str]) -> str:
+    return ", ".join(str(FIELD_LABELS.get(f, f)) for f in fields)
+
+
+def minutes_label(minutes: int | None) -> str:
+    if minutes is None:
+        return _("no target")
+    from datetime import timedelta
+
+    return format_timedelta(timedelta(minutes=minutes), threshold=1.1)
+
+
+def overdue_label(missed: list[str]) -> str:
+    parts = {"share": _("not shared in time"), "resolve": _("not resolved in time")}
+    return _("Overdue: %(what)s", what=", ".join(parts[m] for m in missed))
+
+
+def age(incident) -> str:
+    end = as_utc(incident.closed_at) or utcnow()
+    return format_timedelta(end - as_utc(incident.detected_at), threshold=1.1)
+
+
+def grade_styles() -> Markup:
+    """Grade colours are admin data, so their CSS is built from the database once a request."""
+    if "grade_styles" not in g:
+        grades = db.session.execute(select(Grade.id, Grade.colour)).all()
+        css = "".join(f".grade-{gid}{{--grade:{colour}}}" for gid, colour in grades
+                      if colour.startswith("#") and len(colour) == 7)
+        g.grade_styles = Markup(css)
+    return g.grade_styles
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals.update(Role=Role, role_label=role_label, status_label=status_label,
+                                 field_labels=field_labels, minutes_label=minutes_label,
+                                 overdue_label=overdue_label, age=age)
+
+    @app.context_processor
+    def _grade_css():
+        from flask_login import current_user
+
+        return {"grade_styles": grade_styles() if current_user.is_authenticated else ""}

@@ -1,0 +1,1 @@
+"""Incidents: detection to close, with their customers and timeline."""

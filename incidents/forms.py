@@ -1,0 +1,95 @@
+"""Incident forms: shape only; incidents.services enforces the rules."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+
+from app.forms import storable
+from incidents.models import Channel, EventKind, Status
+
+CHANNEL_LABELS = {Channel.chat: _l("Chat"), Channel.phone: _l("Phone"),
+                  Channel.email: _l("E-mail"), Channel.social: _l("Social media"),
+                  Channel.internal: _l("Internal"), Channel.monitoring: _l("Monitoring")}
+STATUS_LABELS = {Status.detected: _l("Detected"), Status.shared: _l("Shared"),
+                 Status.mitigated: _l("Mitigated"), Status.resolved: _l("Resolved"),
+                 Status.closed: _l("Closed")}
+
+
+def channel_choices():
+    return [("", _l("— not set —"))] + [(c.value, CHANNEL_LABELS[c]) for c in Channel]
+
+
+class CustomerFields(FlaskForm):
+    customer_name = StringField(_l("Customer name"), validators=[Length(max=200), storable])
+    customer_contact = StringField(_l("Contact (phone or e-mail)"),
+                                   validators=[Length(max=200), storable])
+    customer_reference = StringField(_l("Order or account reference"),
+                                     validators=[Length(max=200), storable])
+    customer_impact = TextAreaField(_l("What happened to them"),
+                                    validators=[Length(max=20_000), storable])
+
+
+class IncidentForm(CustomerFields):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200), storable],
+                        description=_l("What is wrong, in a few words."))
+    grade = RadioField(_l("Grade"), validators=[InputRequired()], coerce=int)
+    description = TextAreaField(_l("Description"), validators=[Length(max=20_000), storable],
+                                description=_l("Markdown. What you know so far."))
+    owner = SelectField(_l("Accountable owner"), coerce=int, validators=[InputRequired()])
+    category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=channel_choices, validators=[Optional()])
+    detected_at = DateTimeLocalField(_l("Detected at"), validators=[Optional()],
+                                     description=_l("Your time zone. Empty means now."))
+    impact = TextAreaField(_l("Customer impact"), validators=[Length(max=20_000), storable])
+    affected_count = IntegerField(_l("Customers affected"),
+                                  validators=[Optional(), NumberRange(min=0, max=1_000_000_000)])
+    abusive_customer = BooleanField(_l("Abusive customer"))
+    one_stop = BooleanField(_l("Resolved at first contact by one person (one-stop)"))
+
+
+class IncidentEditForm(IncidentForm):
+    cause = TextAreaField(_l("Cause"), validators=[Length(max=20_000), storable])
+    resolution = TextAreaField(_l("Resolution"), validators=[Length(max=20_000), storable])
+    responders = SelectMultipleField(_l("Responders"), coerce=int, validators=[Optional()])
+    version = HiddenField(validators=[InputRequired()])
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in Status])])
+    expected = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in Status])])
+    note = StringField(_l("Note (optional)"), validators=[Length(max=20_000), storable])
+
+
+class EventForm(FlaskForm):
+    kind = RadioField(_l("Kind"), default=EventKind.note.value,
+                      choices=[(EventKind.note.value, _l("Note")),
+                               (EventKind.action.value, _l("Action taken"))])
+    body = TextAreaField(_l("Text"), validators=[InputRequired(), Length(max=20_000), storable])
+
+
+class CustomerForm(CustomerFields):
+    pass
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    grade = SelectField(_l("Grade"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    owner = SelectField(_l("Owner"), validators=[Optional()])
+    q = StringField(_l("Text"), validators=[Optional(), Length(max=200)])

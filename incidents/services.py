@@ -1,0 +1,420 @@
+"""Incident rules: creation, edits, the status machine, the timeline and closing checks.
+
+Services flush but never commit; the caller (a view, an API handler, a CLI
+command) owns the one commit of its unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.errors import Forbidden, NotFound, StaleEdit, TransitionRefused, ValidationFailed
+from app.extensions import db
+from app.models import Category, Grade, Role, User
+from app.textcheck import bad_text
+from app.timeutil import as_utc, utcnow
+from incidents.models import (
+    OPEN_STATUSES,
+    AffectedCustomer,
+    Channel,
+    EventKind,
+    Incident,
+    Status,
+    TimelineEvent,
+)
+
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+FUTURE_SKEW = timedelta(minutes=5)
+
+# Fields an edit may change, and how the timeline names them.
+EDITABLE_FIELDS = ("title", "description", "grade", "category", "channel", "detected_at", "owner",
+                   "impact", "cause", "resolution", "affected_count", "abusive_customer",
+                   "one_stop", "responders")
+
+
+# --- look-ups -------------------------------------------------------------------------------
+
+def get_incident(incident_id: int) -> Incident:
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(_("Incident %(id)s does not exist.", id=incident_id))
+    return incident
+
+
+def find_grade(name: str) -> Grade:
+    grade = db.session.scalar(select(Grade).where(func.lower(Grade.name) == name.strip().lower()))
+    if grade is None:
+        names = ", ".join(g.name for g in db.session.scalars(select(Grade).order_by(Grade.rank)))
+        raise ValidationFailed(_("Unknown grade."),
+                               {"grade": _("Unknown grade %(name)s; use one of: %(names)s.",
+                                           name=name, names=names)})
+    return grade
+
+
+def find_category(key: str) -> Category:
+    key = key.strip().lower()
+    category = db.session.scalar(select(Category).where(
+        or_(Category.slug == key, func.lower(Category.name) == key, Category.name_ko == key)))
+    if category is None:
+        raise ValidationFailed(_("Unknown category."),
+                               {"category": _("Unknown category %(key)s.", key=key)})
+    return category
+
+
+def find_user(email: str, field: str = "owner_email") -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise ValidationFailed(_("Unknown user."),
+                               {field: _("No active user has the e-mail %(email)s.", email=email)})
+    if user.role == Role.viewer:
+        raise ValidationFailed(_("A viewer cannot own or respond to incidents."),
+                               {field: _("%(email)s is a read-only viewer.", email=email)})
+    return user
+
+
+# --- validation shared by web and API ---------------------------------------------------------
+
+def _clean(field: str, value: str | None, limit: int = TEXT_MAX, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(_("Some fields need attention."), {field: _("This field is required.")})
+    if len(value) > limit:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {field: _("At most %(n)s characters.", n=limit)})
+    if bad_text(value):
+        raise ValidationFailed(_("Some fields need attention."),
+                               {field: _("Contains characters that cannot be stored.")})
+    return value
+
+
+def _detected_at(value: datetime | None, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"detected_at": _("Give a time zone, e.g. 2026-11-22T09:30:00+09:00.")})
+    value = as_utc(value)
+    if value > now + FUTURE_SKEW:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"detected_at": _("Detection time cannot be in the future.")})
+    if value.year < 2000:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"detected_at": _("Detection time is implausibly old.")})
+    return value
+
+
+def _count(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= 1_000_000_000:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"affected_count": _("Give a number from 0 to 1,000,000,000.")})
+    return value
+
+
+@dataclass
+class CustomerData:
+    name: str = ""
+    contact: str = ""
+    reference: str = ""
+    impact: str = ""
+
+
+def _customer(index: int, data: CustomerData) -> AffectedCustomer:
+    prefix = f"affected_customers.{index}."
+    values = {f: _clean(prefix + f, getattr(data, f), 200 if f != "impact" else TEXT_MAX)
+              for f in ("name", "contact", "reference", "impact")}
+    if not any(values.values()):
+        raise ValidationFailed(_("Some fields need attention."),
+                               {prefix + "name": _("Give at least a name, contact or reference.")})
+    return AffectedCustomer(**values)
+
+
+def _record(incident: Incident, actor: User | None, kind: EventKind, body: str = "",
+            data: dict | None = None, at: datetime | None = None) -> TimelineEvent:
+    event = TimelineEvent(incident_id=incident.id, kind=kind, body=body, data=data or {},
+                          actor=actor, created_at=at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def require_role(actor: User, role: Role) -> None:
+    if not actor.can(role):
+        raise Forbidden(_("Your role (%(role)s) may not do this.", role=actor.role.value))
+
+
+# --- creation and edits ---------------------------------------------------------------------
+
+def create_incident(actor: User, *, title: str, grade: Grade, description: str = "",
+                    category: Category | None = None, channel: Channel | None = None,
+                    detected_at: datetime | None = None, owner: User | None = None,
+                    impact: str = "", cause: str = "", resolution: str = "",
+                    affected_count: int | None = None,
+                    customers: Iterable[CustomerData] = (), abusive_customer: bool = False,
+                    one_stop: bool = False, responders: Iterable[User] = (),
+                    now: datetime | None = None) -> Incident:
+    require_role(actor, Role.agent)
+    now = now or utcnow()
+    incident = Incident(
+        title=_clean("title", title, TITLE_MAX, required=True),
+        description=_clean("description", description),
+        grade=grade, grade_rank=grade.rank, category=category, channel=channel,
+        status=Status.detected, detected_at=_detected_at(detected_at, now),
+        created_at=now, updated_at=now,
+        reporter=actor, owner=owner or actor,
+        impact=_clean("impact", impact), cause=_clean("cause", cause),
+        resolution=_clean("resolution", resolution),
+        affected_count=_count(affected_count),
+        abusive_customer=abusive_customer, one_stop=one_stop,
+        responders=list(dict.fromkeys(responders)),
+    )
+    incident.customers = [_customer(i, c) for i, c in enumerate(customers)]
+    db.session.add(incident)
+    db.session.flush()
+    _record(incident, actor, EventKind.created, data={
+        "grade": grade.name, "owner": incident.owner.email, "status": Status.detected.value}, at=now)
+    for customer in incident.customers:
+        _record(incident, actor, EventKind.customer_added, data={"customer_id": customer.id}, at=now)
+    db.session.flush()
+    return incident
+
+
+def update_incident(actor: User, incident: Incident, changes: dict,
+                    expected_version: int | None = None) -> Incident:
+    """Apply `changes` (field -> new value, already resolved to objects) and log them."""
+    require_role(actor, Role.agent)
+    if expected_version is not None and expected_version != incident.version:
+        raise StaleEdit(_("Someone changed this incident while you were editing it. "
+                          "Your changes were not saved; reload to see theirs, then edit again."))
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Some fields cannot be edited."),
+                               {f: _("Unknown field.") for f in sorted(unknown)})
+    cleaners: dict[str, Callable] = {
+        "title": lambda v: _clean("title", v, TITLE_MAX, required=True),
+        "description": lambda v: _clean("description", v),
+        "impact": lambda v: _clean("impact", v),
+        "cause": lambda v: _clean("cause", v),
+        "resolution": lambda v: _clean("resolution", v),
+        "affected_count": _count,
+        "detected_at": lambda v: _detected_at(v, utcnow()) if v is not None else incident.detected_at,
+    }
+    edited: list[str] = []
+    for field, value in changes.items():
+        value = cleaners.get(field, lambda v: v)(value)
+        if field == "grade":
+            if value.id != incident.grade_id:
+                old = incident.grade.name
+                incident.grade, incident.grade_rank = value, value.rank
+                _record(incident, actor, EventKind.grade_changed,
+                        data={"from": old, "to": value.name})
+        elif field == "owner":
+            if value.id != incident.owner_id:
+                old = incident.owner.email
+                incident.owner = value
+                _record(incident, actor, EventKind.owner_changed,
+                        data={"from": old, "to": value.email})
+        elif field == "responders":
+            value = list(dict.fromkeys(value))
+            if {u.id for u in value} != {u.id for u in incident.responders}:
+                incident.responders = value
+                edited.append(field)
+        elif field == "detected_at":
+            if as_utc(value) != as_utc(incident.detected_at):
+                incident.detected_at = value
+                edited.append(field)
+        elif getattr(incident, field) != value:
+            setattr(incident, field, value)
+            edited.append(field)
+    if edited:
+        _record(incident, actor, EventKind.edited, data={"fields": edited})
+    db.session.flush()
+    return incident
+
+
+def add_customer(actor: User, incident: Incident, data: CustomerData) -> AffectedCustomer:
+    require_role(actor, Role.agent)
+    customer = _customer(len(incident.customers), data)
+    incident.customers.append(customer)
+    db.session.flush()
+    _record(incident, actor, EventKind.customer_added, data={"customer_id": customer.id})
+    db.session.flush()
+    return customer
+
+
+def add_event(actor: User, incident: Incident, kind: EventKind, body: str) -> TimelineEvent:
+    require_role(actor, Role.agent)
+    if kind not in (EventKind.note, EventKind.action):
+        raise ValidationFailed(_("Only notes and actions can be added by hand."),
+                               {"kind": _("Use note or action.")})
+    event = _record(incident, actor, kind, _clean("body", body, required=True))
+    db.session.flush()
+    return event
+
+
+# --- the status machine -----------------------------------------------------------------------
+
+_STEP_TIME = {Status.shared: "shared_at", Status.mitigated: "mitigated_at",
+              Status.resolved: "resolved_at", Status.closed: "closed_at"}
+REOPENABLE = (Status.resolved, Status.closed)
+
+
+def transition_role(current: Status, target: Status) -> Role | None:
+    """The least role that may move `current` to `target`, or None if no one may."""
+    if target.step > current.step:
+        return Role.agent  # forward steps, skipping allowed: act first
+    if target == Status.shared and current in REOPENABLE:
+        # A closed incident is settled record; reopening it is a lead's call.
+        return Role.lead if current == Status.closed else Role.agent
+    return None
+
+
+# Later features add conditions (unsettled compensation, ...) through this hook.
+CloseCheck = Callable[[Incident], list[str]]
+_close_checks: list[CloseCheck] = []
+
+
+def close_check(fn: CloseCheck) -> CloseCheck:
+    _close_checks.append(fn)
+    return fn
+
+
+@close_check
+def _postmortem_required(incident: Incident) -> list[str]:
+    if incident.grade.postmortem_required:
+        return [_("A published postmortem is required for %(grade)s incidents.",
+                  grade=incident.grade.name)]
+    return []
+
+
+def closing_problems(incident: Incident) -> list[str]:
+    return [problem for check in _close_checks for problem in check(incident)]
+
+
+def allowed_transitions(actor: User, incident: Incident) -> list[Status]:
+    return [s for s in Status
+            if (role := transition_role(incident.status, s)) is not None and actor.can(role)]
+
+
+def change_status(actor: User, incident: Incident, target: Status, note: str = "",
+                  expected: Status | None = None, now: datetime | None = None) -> Incident:
+    note = _clean("note", note)
+    if expected is not None and expected != incident.status:
+        raise TransitionRefused(_("This incident is already %(status)s; nothing was changed.",
+                                  status=incident.status.value))
+    current = incident.status
+    needed = transition_role(current, target)
+    if needed is None:
+        if target == current:
+            message = _("The incident is already %(status)s.", status=current.value)
+        else:
+            message = _("An incident cannot go from %(current)s back to %(target)s; only a "
+                        "resolved or closed incident can be reopened, to shared.",
+                        current=current.value, target=target.value)
+        raise TransitionRefused(message)
+    if not actor.can(needed):
+        raise Forbidden(_("Only a %(role)s or above may move an incident from %(current)s to "
+                          "%(target)s.", role=needed.value, current=current.value,
+                          target=target.value))
+    if target == Status.closed:
+        problems = closing_problems(incident)
+        if problems:
+            raise TransitionRefused(_("Cannot close yet: %(problems)s",
+                                      problems=" ".join(problems)), problems=problems)
+    now = now or utcnow()
+    if target.step > current.step:
+        # A skipped step happened no later than the step taken (resolved implies shared).
+        for status, attr in _STEP_TIME.items():
+            skipped_or_taken = current.step < status.step <= target.step
+            if skipped_or_taken and (getattr(incident, attr) is None or status == target):
+                setattr(incident, attr, now)
+    else:
+        for status in (Status.mitigated, Status.resolved, Status.closed):
+            setattr(incident, _STEP_TIME[status], None)
+    incident.status = target
+    _record(incident, actor, EventKind.status_changed, note,
+            data={"from": current.value, "to": target.value}, at=now)
+    db.session.flush()
+    return incident
+
+
+# --- overdue against the grade's targets ------------------------------------------------------
+
+def overdue(incident: Incident, now: datetime | None = None) -> list[str]:
+    """Which targets this incident has missed: 'share' and/or 'resolve'."""
+    now = now or utcnow()
+    grade, detected = incident.grade, as_utc(incident.detected_at)
+    missed = []
+    if grade.target_share_minutes is not None:
+        shared = as_utc(incident.shared_at) or now
+        if shared - detected > timedelta(minutes=grade.target_share_minutes):
+            missed.append("share")
+    if grade.target_resolve_minutes is not None:
+        resolved = as_utc(incident.resolved_at) or now
+        if resolved - detected > timedelta(minutes=grade.target_resolve_minutes):
+            missed.append("resolve")
+    return missed
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+@dataclass
+class IncidentFilter:
+    status: str = "open"  # a status value, "open" (all but closed) or "all"
+    grade: Grade | None = None
+    category: Category | None = None
+    owner: User | None = None
+    q: str = ""
+
+
+def incident_query(f: IncidentFilter) -> Select:
+    query = select(Incident)
+    if f.status == "open":
+        query = query.where(Incident.status.in_(OPEN_STATUSES))
+    elif f.status != "all":
+        query = query.where(Incident.status == Status(f.status))
+    if f.grade is not None:
+        query = query.where(Incident.grade_id == f.grade.id)
+    if f.category is not None:
+        query = query.where(Incident.category_id == f.category.id)
+    if f.owner is not None:
+        query = query.where(Incident.owner_id == f.owner.id)
+    if f.q.strip():
+        q = f.q.strip()
+        query = query.where(or_(Incident.title.icontains(q, autoescape=True),
+                                Incident.description.icontains(q, autoescape=True)))
+    return query.order_by(Incident.grade_rank, Incident.detected_at, Incident.id)
+
+
+def timeline_page(incident: Incident, page: int, per_page: int):
+    query = (select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+             .order_by(TimelineEvent.created_at.desc(), TimelineEvent.id.desc()))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def load_for_page(incident_id: int) -> Incident:
+    incident = db.session.scalar(
+        select(Incident).where(Incident.id == incident_id)
+        .options(selectinload(Incident.customers), selectinload(Incident.responders),
+                 joinedload(Incident.reporter)))
+    if incident is None:
+        raise NotFound(_("Incident %(id)s does not exist.", id=incident_id))
+    return incident
+
+
+# --- grades -------------------------------------------------------------------------------------
+
+def update_grade(actor: User, grade: Grade, **values) -> Grade:
+    require_role(actor, Role.admin)
+    for field, value in values.items():
+        setattr(grade, field, value)
+    db.session.flush()
+    # Keep the copied rank that orders the incident list in step with the grade.
+    db.session.execute(update(Incident).where(Incident.grade_id == grade.id)
+                       .values(grade_rank=grade.rank).execution_options(synchronize_session=False))
+    return grade

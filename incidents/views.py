@@ -1,0 +1,249 @@
+"""Incident pages: list, open, detail, edit, and the actions on an incident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import apply_errors, role_required
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import locale_code, select_timezone
+from app.models import Category, Grade, Role, User
+from incidents import services
+from incidents.forms import (
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    CustomerForm,
+    EventForm,
+    FilterForm,
+    IncidentEditForm,
+    IncidentForm,
+    StatusForm,
+)
+from incidents.models import Channel, EventKind, Incident, Status
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+root = Blueprint("root", __name__)
+
+
+@root.get("/")
+def home():
+    return redirect(url_for("incidents.index"))
+
+
+def _grades() -> list[Grade]:
+    return list(db.session.scalars(select(Grade).order_by(Grade.rank)))
+
+
+def _categories(include: Category | None = None) -> list[Category]:
+    found = list(db.session.scalars(select(Category).order_by(Category.name)))
+    return [c for c in found if c.active or c == include]
+
+
+def _people(include: User | None = None) -> list[User]:
+    found = db.session.scalars(select(User).where(User.role != Role.viewer).order_by(User.name))
+    return [u for u in found if u.active or u == include]
+
+
+def _fill_choices(form: IncidentForm, incident: Incident | None = None) -> list[Grade]:
+    grades = _grades()
+    locale = locale_code()
+    form.grade.choices = [(g.id, g.name) for g in grades]
+    form.owner.choices = [(u.id, f"{u.name} · {u.title}")
+                          for u in _people(incident.owner if incident else None)]
+    form.category.choices = [(0, _("— not set —"))] + [
+        (c.id, c.label(locale)) for c in _categories(incident.category if incident else None)]
+    if isinstance(form, IncidentEditForm):
+        form.responders.choices = [(u.id, f"{u.name} · {u.title}") for u in _people()]
+    return grades
+
+
+def _local_to_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(select_timezone()))
+
+
+def _form_changes(form: IncidentForm) -> dict:
+    """Plain values for the service, from a validated form."""
+    changes = {
+        "title": form.title.data, "description": form.description.data or "",
+        "grade": db.session.get(Grade, form.grade.data),
+        "owner": db.session.get(User, form.owner.data),
+        "category": db.session.get(Category, form.category.data) if form.category.data else None,
+        "channel": Channel(form.channel.data) if form.channel.data else None,
+        "detected_at": _local_to_utc(form.detected_at.data),
+        "impact": form.impact.data or "", "affected_count": form.affected_count.data,
+        "abusive_customer": form.abusive_customer.data, "one_stop": form.one_stop.data,
+    }
+    if isinstance(form, IncidentEditForm):
+        changes.update(cause=form.cause.data or "", resolution=form.resolution.data or "",
+                       responders=[db.session.get(User, i) for i in form.responders.data or []])
+    return changes
+
+
+def _customer_data(form) -> services.CustomerData | None:
+    data = services.CustomerData(form.customer_name.data or "", form.customer_contact.data or "",
+                                 form.customer_reference.data or "", form.customer_impact.data or "")
+    return data if any(vars(data).values()) else None
+
+
+@bp.get("/")
+def index():
+    form = FilterForm(request.args)
+    locale = locale_code()
+    grades = _grades()
+    form.status.choices = [("open", _("Open")), ("all", _("All"))] + [
+        (s.value, STATUS_LABELS[s]) for s in Status]
+    form.grade.choices = [("", _("Any grade"))] + [(g.name, g.name) for g in grades]
+    form.category.choices = [("", _("Any category"))] + [(c.slug, c.label(locale))
+                                                          for c in _categories()]
+    people = _people()
+    form.owner.choices = [("", _("Anyone")), ("me", _("Me"))] + [(u.email, u.name) for u in people]
+    form.validate()
+    by_email = {u.email: u for u in people}
+    owner_key = request.args.get("owner", "")
+    f = services.IncidentFilter(
+        status=request.args.get("status") if form.status.data and not form.status.errors else "open",
+        grade=next((g for g in grades if g.name == request.args.get("grade")), None),
+        category=next((c for c in _categories() if c.slug == request.args.get("category")), None),
+        owner=current_user if owner_key == "me" else by_email.get(owner_key),
+        q=form.q.data or "" if not form.q.errors else "")
+    page = db.paginate(services.incident_query(f), per_page=current_app.config["INCIDENTS_PER_PAGE"],
+                       error_out=False)
+    return render_template("incidents/index.html", form=form, page=page,
+                           overdue=services.overdue, status_labels=STATUS_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.agent)
+def create():
+    form = IncidentForm()
+    grades = _fill_choices(form)
+    if request.method == "GET":
+        form.owner.data = current_user.id
+        form.grade.data = next((g.id for g in grades if g.name == "Blue"), grades[-1].id)
+    if form.validate_on_submit():
+        changes = _form_changes(form)
+        customer = _customer_data(form)
+        try:
+            incident = services.create_incident(current_user, customers=[customer] if customer else [],
+                                                **changes)
+        except DomainError as err:
+            db.session.rollback()
+            apply_errors(form, err)
+        else:
+            db.session.commit()
+            flash(_("Incident #%(id)s opened.", id=incident.id), "success")
+            return redirect(url_for("incidents.detail", incident_id=incident.id))
+    return render_template("incidents/create.html", form=form, grades=grades), \
+        422 if form.errors else 200
+
+
+def _render_detail(incident: Incident, code: int = 200, **forms):
+    page = services.timeline_page(incident, request.args.get("page", 1, type=int),
+                                  current_app.config["EVENTS_PER_PAGE"])
+    context = {"event_form": EventForm(formdata=None), "customer_form": CustomerForm(formdata=None),
+               "status_form": StatusForm(formdata=None), **forms}
+    return render_template(
+        "incidents/detail.html", incident=incident, events=page,
+        transitions=services.allowed_transitions(current_user, incident),
+        overdue=services.overdue(incident), status_labels=STATUS_LABELS,
+        channel_labels=CHANNEL_LABELS, can_write=current_user.can(Role.agent), **context), code
+
+
+@bp.get("/<int:incident_id>")
+def detail(incident_id: int):
+    return _render_detail(services.load_for_page(incident_id))
+
+
+@bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
+@role_required(Role.agent)
+def edit(incident_id: int):
+    incident = services.load_for_page(incident_id)
+    form = IncidentEditForm(obj=incident)
+    grades = _fill_choices(form, incident)
+    if request.method == "GET":
+        form.grade.data, form.owner.data = incident.grade_id, incident.owner_id
+        form.category.data = incident.category_id or 0
+        form.channel.data = incident.channel.value if incident.channel else ""
+        form.detected_at.data = None
+        form.responders.data = [u.id for u in incident.responders]
+        form.version.data = str(incident.version)
+    code = 200
+    if form.validate_on_submit():
+        changes = _form_changes(form)
+        if changes["detected_at"] is None:
+            changes.pop("detected_at")
+        try:
+            services.update_incident(current_user, incident, changes,
+                                     expected_version=int(form.version.data))
+        except DomainError as err:
+            db.session.rollback()
+            apply_errors(form, err)
+            code = err.status
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("incidents.detail", incident_id=incident.id))
+    elif request.method == "POST":
+        code = 422
+    return render_template("incidents/edit.html", form=form, grades=grades,
+                           incident=incident), code
+
+
+def _back(incident_id: int):
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.post("/<int:incident_id>/status")
+@role_required(Role.agent)
+def status(incident_id: int):
+    incident = services.load_for_page(incident_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.change_status(current_user, incident, Status(form.status.data),
+                               form.note.data or "", expected=Status(form.expected.data))
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _render_detail(services.load_for_page(incident_id), err.status, status_form=form)
+    db.session.commit()
+    flash(_("Status is now %(status)s.", status=STATUS_LABELS[incident.status]), "success")
+    return _back(incident_id)
+
+
+@bp.post("/<int:incident_id>/events")
+@role_required(Role.agent)
+def add_event(incident_id: int):
+    incident = services.load_for_page(incident_id)
+    form = EventForm()
+    if not form.validate_on_submit():
+        return _render_detail(incident, 422, event_form=form)
+    services.add_event(current_user, incident, EventKind(form.kind.data), form.body.data)
+    db.session.commit()
+    return _back(incident_id)
+
+
+@bp.post("/<int:incident_id>/customers")
+@role_required(Role.agent)
+def add_customer(incident_id: int):
+    incident = services.load_for_page(incident_id)
+    form = CustomerForm()
+    data = _customer_data(form) if form.validate_on_submit() else None
+    if data is None:
+        if not form.errors:
+            form.customer_name.errors = [_("Give at least a name, contact or reference.")]
+        return _render_detail(incident, 422, customer_form=form)
+    services.add_customer(current_user, incident, data)
+    db.session.commit()
+    flash(_("Customer added."), "success")
+    return _back(incident_id)

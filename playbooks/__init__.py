@@ -1,0 +1,1 @@
+"""Playbooks: the letter to the future team (built in a later issue)."""

@@ -1,0 +1,156 @@
+"""Fixtures: a fresh migrated database per test (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), clients, signed-in users of each role, factories."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app, users
+from app.extensions import db
+from app.models import Grade, Role
+from incidents import services
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+               "SQLALCHEMY_ENGINE_OPTIONS": {}}
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def build_app(uri: str, **config):
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, **config})
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """Migrate once, copy per test: a fresh database costs a file copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = build_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db_uri(tmp_path, sqlite_template):
+    if TEST_DATABASE_URL:
+        _reset_postgres(TEST_DATABASE_URL)
+        app = build_app(TEST_DATABASE_URL)
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        return TEST_DATABASE_URL
+    path = tmp_path / "test.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change settings (e.g. enable CSRF)."""
+    return {}
+
+
+@pytest.fixture
+def app(db_uri, app_config):
+    app = build_app(db_uri, **app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = itertools.count(1)
+
+    def make(role: str = "agent", **kw):
+        n = next(counter)
+        user = users.create_user(
+            email=kw.pop("email", f"{role}{n}@example.com"),
+            name=kw.pop("name", f"{role.title()} Person {n}"),
+            title=kw.pop("title", f"{role.title()} title"),
+            role=Role(role), password=kw.pop("password", PASSWORD), **kw)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Sign a user of `role` in on `client` and return them."""
+    def do(role: str = "agent", **kw):
+        user = make_user(role, **kw)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+    return do
+
+
+class ApiClient:
+    def __init__(self, client, token: str, user):
+        self.client, self.token, self.user = client, token, user
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __getattr__(self, method):
+        if method not in ("get", "post", "put", "patch", "delete"):
+            raise AttributeError(method)
+
+        def call(path, **kw):
+            headers = {**self.headers, **kw.pop("headers", {})}
+            return getattr(self.client, method)(path, headers=headers, **kw)
+        return call
+
+
+@pytest.fixture
+def api(client, make_user):
+    """An API client with a bearer token for a new user of `role`."""
+    def do(role: str = "agent", **kw) -> ApiClient:
+        user = make_user(role, **kw)
+        token = users.issue_token(user.email)
+        db.session.commit()
+        return ApiClient(client, token, user)
+    return do
+
+
+def grade(name: str) -> Grade:
+    return db.session.scalar(sa.select(Grade).where(Grade.name == name))
+
+
+@pytest.fixture
+def make_incident(app, make_user):
+    """Create an incident through the service; overrides go to create_incident."""
+    def make(actor=None, **overrides):
+        actor = actor or make_user("agent")
+        overrides.setdefault("title", "Payment page times out")
+        overrides["grade"] = grade(overrides.get("grade", "Blue")) \
+            if isinstance(overrides.get("grade", "Blue"), str) else overrides["grade"]
+        incident = services.create_incident(actor, **overrides)
+        db.session.commit()
+        return incident
+    return make
