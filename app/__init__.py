@@ -40,13 +40,16 @@ def register_blueprints(app: Flask) -> None:
     from app import admin, api, auth, health
     from incidents import api as incidents_api
     from incidents import views as incidents_views
+    from incidents.compensation import api as compensation_api
+    from incidents.compensation import views as compensation_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(incidents_views.bp)
     app.register_blueprint(incidents_views.root)
-    api.register(app, [incidents_api.bp])
+    app.register_blueprint(compensation_views.bp)
+    api.register(app, [incidents_api.bp, compensation_api.bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

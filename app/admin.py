@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import users
 from app.auth import apply_errors, role_required
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.extensions import db
 from app.forms import CategoryForm, GradeForm, NewUserForm, UserForm
 from app.models import Category, Grade, Role, User
@@ -106,7 +106,7 @@ def categories_index():
 def _save_category(category: Category, form: CategoryForm) -> Category:
     clash = db.session.scalar(select(Category).where(Category.slug == form.slug.data))
     if clash is not None and clash is not category:
-        raise DomainError(_("That key is taken."), {"slug": _("Already used by %(name)s.",
+        raise Conflict(_("That key is taken."), {"slug": _("Already used by %(name)s.",
                                                               name=clash.name)})
     form.populate_obj(category)
     db.session.add(category)

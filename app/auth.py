@@ -68,7 +68,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
+        # Deactivating someone ends their open sessions too, not only future sign-ins.
+        return user if user is not None and user.active else None
 
     @app.before_request
     def gate():

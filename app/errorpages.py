@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import is_api_request
-from app.errors import DomainError
+from app.errors import DomainError, StaleEdit
 from app.extensions import db
 
 
@@ -18,15 +20,33 @@ def init_app(app: Flask) -> None:
             return jsonify(err.to_dict()), err.status
         return render_template("error.html", status=err.status, message=err.message), err.status
 
+    @app.errorhandler(StaleDataError)
+    def stale(_err):
+        # Two saves of the same incident raced; the second loses cleanly, not with a 500.
+        return domain_error(StaleEdit(_("Someone changed this record at the same moment. "
+                                        "Nothing of yours was saved; reload and try again.")))
+
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if is_api_request():
             code = (err.name or "error").lower().replace(" ", "_")
             return jsonify({"error": {"code": code, "message": err.description}}), err.code
-        return render_template("error.html", status=err.code, message=err.description), err.code
+        # Werkzeug's stock descriptions are English only; error.html explains the status itself.
+        message = "" if err.description == type(err).description else err.description
+        return render_template("error.html", status=err.code, message=message), err.code
 
     @app.teardown_request
     def _rollback_unfinished(exc):
         # One commit point per request; anything left open is discarded.
         if exc is not None:
             db.session.rollback()
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Content-Security-Policy",
+                           "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                           "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        return response

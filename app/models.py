@@ -34,11 +34,16 @@ class Role(enum.Enum):
 _ROLE_RANK = {Role.viewer: 0, Role.agent: 1, Role.lead: 2, Role.manager: 3, Role.admin: 4}
 
 
-def enum_column(enum_cls: type[enum.Enum], **kwargs):
-    """Enums stored as their value strings, checked by a named constraint."""
+def enum_column(enum_cls: type[enum.Enum], *, checked: bool = True, **kwargs):
+    """Enums stored as their value strings, checked by a named constraint.
+
+    `checked=False` for enums that later features extend (timeline event kinds):
+    the ORM still refuses unknown values, and adding one needs no table rebuild,
+    which on SQLite would drop the timeline's append-only triggers.
+    """
     return mapped_column(
         Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
-             validate_strings=True, create_constraint=True, name=enum_cls.__name__.lower()),
+             validate_strings=True, create_constraint=checked, name=enum_cls.__name__.lower()),
         **kwargs,
     )
 
@@ -130,3 +135,25 @@ class Category(db.Model):
 
     def label(self, locale: str) -> str:
         return self.name_ko if locale == "ko" and self.name_ko else self.name
+
+
+class Setting(db.Model):
+    """Small app-wide settings an admin changes at run time (e.g. the policy currency)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def get_setting(key: str, default: str) -> str:
+    row = db.session.get(Setting, key)
+    return row.value if row is not None else default
+
+
+def put_setting(key: str, value: str) -> None:
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, g
-from flask_babel import format_timedelta
+from flask_babel import format_percent, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Grade, Role
+from app.models import Category, Grade, Role
+from app.money import format_money
 from app.rendering import render_markdown
 from app.timeutil import as_utc, utcnow
+
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 ROLE_LABELS = {Role.viewer: _l("Viewer"), Role.agent: _l("Agent"), Role.lead: _l("Lead"),
                Role.manager: _l("Manager"), Role.admin: _l("Admin")}
@@ -27,6 +32,21 @@ FIELD_LABELS = {"title": _l("title"), "description": _l("description"), "categor
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS[role])
+
+
+def role_label_value(value: str) -> str:
+    return role_label(Role(value))
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else format_percent(share)
+
+
+def category_label(slug: str) -> str:
+    if "category_labels" not in g:
+        locale = str(get_locale() or "en")
+        g.category_labels = {c.slug: c.label(locale) for c in db.session.scalars(select(Category))}
+    return g.category_labels.get(slug) or (slug or _("no category"))
 
 
 def status_label(value: str) -> str:
@@ -66,7 +86,7 @@ def grade_styles() -> Markup:
     if "grade_styles" not in g:
         grades = db.session.execute(select(Grade.id, Grade.colour)).all()
         css = "".join(f".grade-{gid}{{--grade:{colour}}}" for gid, colour in grades
-                      if colour.startswith("#") and len(colour) == 7)
+                      if _HEX_COLOUR.fullmatch(colour))
         g.grade_styles = Markup(css)
     return g.grade_styles
 
@@ -74,6 +94,8 @@ def grade_styles() -> Markup:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals.update(Role=Role, role_label=role_label, status_label=status_label,
+                                 role_label_value=role_label_value, percent=percent,
+                                 category_label=category_label, money=format_money,
                                  field_labels=field_labels, minutes_label=minutes_label,
                                  overdue_label=overdue_label, age=age)
 

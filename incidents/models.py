@@ -46,6 +46,11 @@ class EventKind(enum.Enum):
     customer_added = "customer_added"
     note = "note"
     action = "action"
+    compensation_proposed = "compensation_proposed"
+    compensation_approved = "compensation_approved"
+    compensation_rejected = "compensation_rejected"
+    compensation_paid = "compensation_paid"
+    compensation_cancelled = "compensation_cancelled"
 
 
 incident_responders = Table(
@@ -133,7 +138,7 @@ class TimelineEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
-    kind: Mapped[EventKind] = enum_column(EventKind)
+    kind: Mapped[EventKind] = enum_column(EventKind, checked=False)
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, update
@@ -100,7 +100,11 @@ def _detected_at(value: datetime | None, now: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValidationFailed(_("Some fields need attention."),
                                {"detected_at": _("Give a time zone, e.g. 2026-11-22T09:30:00+09:00.")})
-    value = as_utc(value)
+    try:
+        value = as_utc(value)
+    except OverflowError:  # e.g. 9999-12-31T23:59-14:00 has no UTC equivalent
+        value = datetime.max.replace(tzinfo=UTC) if value.year > 2000 else \
+            datetime.min.replace(tzinfo=UTC)
     if value > now + FUTURE_SKEW:
         raise ValidationFailed(_("Some fields need attention."),
                                {"detected_at": _("Detection time cannot be in the future.")})
@@ -135,7 +139,7 @@ def _customer(index: int, data: CustomerData) -> AffectedCustomer:
     return AffectedCustomer(**values)
 
 
-def _record(incident: Incident, actor: User | None, kind: EventKind, body: str = "",
+def record_event(incident: Incident, actor: User | None, kind: EventKind, body: str = "",
             data: dict | None = None, at: datetime | None = None) -> TimelineEvent:
     event = TimelineEvent(incident_id=incident.id, kind=kind, body=body, data=data or {},
                           actor=actor, created_at=at or utcnow())
@@ -176,10 +180,10 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
     incident.customers = [_customer(i, c) for i, c in enumerate(customers)]
     db.session.add(incident)
     db.session.flush()
-    _record(incident, actor, EventKind.created, data={
+    record_event(incident, actor, EventKind.created, data={
         "grade": grade.name, "owner": incident.owner.email, "status": Status.detected.value}, at=now)
     for customer in incident.customers:
-        _record(incident, actor, EventKind.customer_added, data={"customer_id": customer.id}, at=now)
+        record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id}, at=now)
     db.session.flush()
     return incident
 
@@ -211,13 +215,13 @@ def update_incident(actor: User, incident: Incident, changes: dict,
             if value.id != incident.grade_id:
                 old = incident.grade.name
                 incident.grade, incident.grade_rank = value, value.rank
-                _record(incident, actor, EventKind.grade_changed,
+                record_event(incident, actor, EventKind.grade_changed,
                         data={"from": old, "to": value.name})
         elif field == "owner":
             if value.id != incident.owner_id:
                 old = incident.owner.email
                 incident.owner = value
-                _record(incident, actor, EventKind.owner_changed,
+                record_event(incident, actor, EventKind.owner_changed,
                         data={"from": old, "to": value.email})
         elif field == "responders":
             value = list(dict.fromkeys(value))
@@ -232,7 +236,7 @@ def update_incident(actor: User, incident: Incident, changes: dict,
             setattr(incident, field, value)
             edited.append(field)
     if edited:
-        _record(incident, actor, EventKind.edited, data={"fields": edited})
+        record_event(incident, actor, EventKind.edited, data={"fields": edited})
     db.session.flush()
     return incident
 
@@ -242,7 +246,7 @@ def add_customer(actor: User, incident: Incident, data: CustomerData) -> Affecte
     customer = _customer(len(incident.customers), data)
     incident.customers.append(customer)
     db.session.flush()
-    _record(incident, actor, EventKind.customer_added, data={"customer_id": customer.id})
+    record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id})
     db.session.flush()
     return customer
 
@@ -252,7 +256,7 @@ def add_event(actor: User, incident: Incident, kind: EventKind, body: str) -> Ti
     if kind not in (EventKind.note, EventKind.action):
         raise ValidationFailed(_("Only notes and actions can be added by hand."),
                                {"kind": _("Use note or action.")})
-    event = _record(incident, actor, kind, _clean("body", body, required=True))
+    event = record_event(incident, actor, kind, _clean("body", body, required=True))
     db.session.flush()
     return event
 
@@ -303,6 +307,8 @@ def allowed_transitions(actor: User, incident: Incident) -> list[Status]:
 
 def change_status(actor: User, incident: Incident, target: Status, note: str = "",
                   expected: Status | None = None, now: datetime | None = None) -> Incident:
+    # A read-only user is refused every move, even one that is not a transition at all.
+    require_role(actor, Role.agent)
     note = _clean("note", note)
     if expected is not None and expected != incident.status:
         raise TransitionRefused(_("This incident is already %(status)s; nothing was changed.",
@@ -337,7 +343,7 @@ def change_status(actor: User, incident: Incident, target: Status, note: str = "
         for status in (Status.mitigated, Status.resolved, Status.closed):
             setattr(incident, _STEP_TIME[status], None)
     incident.status = target
-    _record(incident, actor, EventKind.status_changed, note,
+    record_event(incident, actor, EventKind.status_changed, note,
             data={"from": current.value, "to": target.value}, at=now)
     db.session.flush()
     return incident

@@ -15,7 +15,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import locale_code, select_timezone
 from app.models import Category, Grade, Role, User
-from incidents import services
+from incidents import panels, services
 from incidents.forms import (
     CHANNEL_LABELS,
     STATUS_LABELS,
@@ -146,21 +146,24 @@ def create():
         422 if form.errors else 200
 
 
-def _render_detail(incident: Incident, code: int = 200, **forms):
+def render_detail(incident: Incident, code: int = 200, **forms):
+    """The incident page; `forms` re-displays a form that failed, with what was typed."""
     page = services.timeline_page(incident, request.args.get("page", 1, type=int),
                                   current_app.config["EVENTS_PER_PAGE"])
-    context = {"event_form": EventForm(formdata=None), "customer_form": CustomerForm(formdata=None),
-               "status_form": StatusForm(formdata=None), **forms}
+    own = {"event_form": EventForm(formdata=None), "customer_form": CustomerForm(formdata=None),
+           "status_form": StatusForm(formdata=None)}
+    own.update({k: v for k, v in forms.items() if k in own})
     return render_template(
         "incidents/detail.html", incident=incident, events=page,
         transitions=services.allowed_transitions(current_user, incident),
         overdue=services.overdue(incident), status_labels=STATUS_LABELS,
-        channel_labels=CHANNEL_LABELS, can_write=current_user.can(Role.agent), **context), code
+        channel_labels=CHANNEL_LABELS, can_write=current_user.can(Role.agent),
+        panels=panels.render(incident, current_user, forms), **own), code
 
 
 @bp.get("/<int:incident_id>")
 def detail(incident_id: int):
-    return _render_detail(services.load_for_page(incident_id))
+    return render_detail(services.load_for_page(incident_id))
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
@@ -215,7 +218,7 @@ def status(incident_id: int):
     except DomainError as err:
         db.session.rollback()
         flash(err.message, "error")
-        return _render_detail(services.load_for_page(incident_id), err.status, status_form=form)
+        return render_detail(services.load_for_page(incident_id), err.status, status_form=form)
     db.session.commit()
     flash(_("Status is now %(status)s.", status=STATUS_LABELS[incident.status]), "success")
     return _back(incident_id)
@@ -227,7 +230,7 @@ def add_event(incident_id: int):
     incident = services.load_for_page(incident_id)
     form = EventForm()
     if not form.validate_on_submit():
-        return _render_detail(incident, 422, event_form=form)
+        return render_detail(incident, 422, event_form=form)
     services.add_event(current_user, incident, EventKind(form.kind.data), form.body.data)
     db.session.commit()
     return _back(incident_id)
@@ -242,7 +245,7 @@ def add_customer(incident_id: int):
     if data is None:
         if not form.errors:
             form.customer_name.errors = [_("Give at least a name, contact or reference.")]
-        return _render_detail(incident, 422, customer_form=form)
+        return render_detail(incident, 422, customer_form=form)
     services.add_customer(current_user, incident, data)
     db.session.commit()
     flash(_("Customer added."), "success")

@@ -131,7 +131,7 @@ def upgrade():
     op.create_table('timeline_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('created', 'status_changed', 'grade_changed', 'owner_changed', 'edited', 'customer_added', 'note', 'action', name='eventkind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('created', 'status_changed', 'grade_changed', 'owner_changed', 'edited', 'customer_added', 'note', 'action', name='eventkind', native_enum=False, create_constraint=False, length=32), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),

@@ -1,0 +1,1 @@
+"""Compensation and the authority funnel (DOMAIN.md section 3)."""

@@ -1,0 +1,39 @@
+"""Compensation forms: shape only."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.forms import storable
+from incidents.compensation.models import CompType
+
+TYPE_LABELS = {CompType.refund: _l("Refund"), CompType.replacement: _l("Replacement"),
+               CompType.coupon: _l("Coupon or discount"), CompType.credit: _l("Service credit"),
+               CompType.service_extension: _l("Service extension"),
+               CompType.cash: _l("Cash (consequential damages)")}
+
+
+class ProposeForm(FlaskForm):
+    comp_type = SelectField(_l("Type"), choices=[(t.value, TYPE_LABELS[t]) for t in CompType],
+                            validators=[InputRequired()])
+    amount = StringField(_l("Amount"), validators=[InputRequired(), Length(max=30)],
+                         description=_l("In the currency's ordinary units, e.g. 30000 or 12.50."))
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
+    customer = SelectField(_l("For customer"), coerce=int, validators=[Optional()])
+    note = TextAreaField(_l("Why, in a sentence"), validators=[Length(max=5000), storable])
+    approve = BooleanField(_l("Approve now if it is within my authority"), default=True)
+
+
+class DecisionForm(FlaskForm):
+    reason = StringField(_l("Reason or note"), validators=[Length(max=5000), storable])
+
+
+class PeriodForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET report filter changes nothing
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To (inclusive)"), validators=[Optional()])

@@ -1,0 +1,226 @@
+"""Compensation pages: propose and decide on the incident page, the approval queue,
+the delegation report and the authority policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from app.auth import role_required
+from app.errors import DomainError, ValidationFailed
+from app.extensions import db
+from app.models import Grade, Role
+from app.money import digits, format_money, parse_major, to_major
+from incidents import panels
+from incidents import services as incident_services
+from incidents.compensation import report, services
+from incidents.compensation.forms import TYPE_LABELS, DecisionForm, PeriodForm, ProposeForm
+from incidents.compensation.models import APPROVER_ROLES, CompStatus, CompType
+from incidents.views import render_detail
+
+bp = Blueprint("compensation", __name__)
+
+
+@panels.panel
+def compensation_panel(incident, user, forms) -> dict:
+    form = forms.get("propose_form") or ProposeForm(formdata=None)
+    form.customer.choices = [(0, _("— the incident as a whole —"))] + [
+        (c.id, c.name or c.reference or c.contact) for c in incident.customers]
+    if not form.currency.data:
+        form.currency.data = services.policy_currency()
+    comps = services.for_incident(incident)
+    rules = {c.type: services.rule_for(c.type, incident.grade) for c in comps}
+    actions = {}
+    for comp in comps:
+        allowed = []
+        if user.can(Role.agent):
+            if comp.status == CompStatus.proposed and services.may_approve(
+                    user, rules[comp.type], comp.amount):
+                allowed += ["approve", "reject"]
+            if comp.status == CompStatus.approved:
+                allowed.append("pay")
+            if comp.status in (CompStatus.proposed, CompStatus.approved):
+                allowed.append("cancel")
+        actions[comp.id] = allowed
+    return {"template": "compensation/_panel.html", "compensations": comps, "comp_actions": actions,
+            "propose_form": form, "limits": services.own_limits(user, incident.grade),
+            "type_labels": TYPE_LABELS, "decision_form": DecisionForm(formdata=None),
+            "currency": services.policy_currency(), "customers": {c.id: c for c in incident.customers}}
+
+
+_STATUS_LABELS = {"proposed": _l("proposed"), "approved": _l("approved"), "rejected": _l("rejected"),
+                  "paid": _l("paid"), "cancelled": _l("cancelled")}
+_ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "pay": _l("Mark paid"),
+                  "cancel": _l("Cancel")}
+
+
+@bp.app_template_global()
+def comp_status_label(value: str) -> str:
+    return str(_STATUS_LABELS[value])
+
+
+@bp.app_template_global()
+def comp_action_label(action: str) -> str:
+    return str(_ACTION_LABELS[action])
+
+
+@bp.post("/incidents/<int:incident_id>/compensations")
+@role_required(Role.agent)
+def propose(incident_id: int):
+    incident = incident_services.load_for_page(incident_id)
+    form = ProposeForm()
+    form.customer.choices = [(0, "")] + [(c.id, str(c.id)) for c in incident.customers]
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(_("Some fields need attention."))
+        currency = form.currency.data.strip().upper()
+        try:
+            amount = parse_major(form.amount.data, currency) if len(currency) == 3 else 0
+        except (ValueError, KeyError):
+            raise ValidationFailed(_("Some fields need attention."), {"amount": _(
+                "Give an amount like 30000 (at most %(n)s decimals).",
+                n=digits(currency) if len(currency) == 3 else 2)}) from None
+        comp = services.propose(current_user, incident, comp_type=CompType(form.comp_type.data),
+                                amount=amount, currency=currency,
+                                customer_id=form.customer.data or None, note=form.note.data or "",
+                                approve=form.approve.data)
+    except DomainError as err:
+        db.session.rollback()
+        for name, message in err.fields.items():
+            field = {"amount": form.amount, "currency": form.currency, "note": form.note,
+                     "customer_id": form.customer}.get(name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+        flash(err.message, "error")
+        return render_detail(incident_services.load_for_page(incident_id),
+                             err.status, propose_form=form)
+    db.session.commit()
+    if comp.status == CompStatus.approved:
+        flash(_("Compensation approved (%(how)s): %(amount)s.", amount=format_money(
+            comp.amount, comp.currency), how=_("by policy") if comp.approved_via == "policy"
+            else _("by you")), "success")
+    else:
+        flash(_("Proposed %(amount)s; waiting for a %(role)s to approve.",
+                amount=format_money(comp.amount, comp.currency),
+                role=comp.required_role.value), "info")
+    return redirect(url_for("incidents.detail", incident_id=incident_id) + "#compensation")
+
+
+_ACTIONS = {"approve": lambda u, c, reason: services.approve(u, c),
+            "reject": lambda u, c, reason: services.reject(u, c, reason),
+            "pay": lambda u, c, reason: services.pay(u, c, reason),
+            "cancel": lambda u, c, reason: services.cancel(u, c, reason)}
+_DONE = {"approve": _l("Approved."), "reject": _l("Rejected."), "pay": _l("Marked as paid."),
+         "cancel": _l("Cancelled.")}
+
+
+@bp.post("/compensations/<int:comp_id>/<any(approve, reject, pay, cancel):action>")
+@role_required(Role.agent)
+def decide(comp_id: int, action: str):
+    comp = services.get_compensation(comp_id)
+    incident_id = comp.incident_id
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return render_detail(incident_services.load_for_page(incident_id), 422)
+    try:
+        _ACTIONS[action](current_user, comp, form.reason.data or "")
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        if request.form.get("from") == "queue":
+            return approvals(err.status)
+        return render_detail(incident_services.load_for_page(incident_id), err.status)
+    db.session.commit()
+    flash(str(_DONE[action]), "success")
+    if request.form.get("from") == "queue":
+        return redirect(url_for("compensation.approvals"))
+    return redirect(url_for("incidents.detail", incident_id=incident_id) + "#compensation")
+
+
+@bp.get("/approvals")
+@role_required(Role.agent)
+def approvals(code: int = 200):
+    return render_template("compensation/approvals.html", items=services.queue(current_user),
+                           type_labels=TYPE_LABELS, decision_form=DecisionForm(formdata=None)), code
+
+
+def _period(form: PeriodForm) -> tuple[date, date]:
+    end = form.end.data or datetime.now(UTC).date()
+    start = form.start.data or end - timedelta(days=89)
+    if start > end:
+        start, end = end, start
+    return start, end
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@bp.get("/reports/delegation")
+@role_required(Role.lead)
+def delegation():
+    form = PeriodForm(request.args)
+    form.validate()
+    start, end = _period(form)
+    groups = services.delegation_report(_utc(start), _utc(end + timedelta(days=1)))
+    currency = services.policy_currency()
+    if request.args.get("format") == "csv":
+        return Response(report.to_csv(groups, currency), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename=delegation-{start}-{end}.csv"})
+    form.start.data, form.end.data = start, end
+    return render_template("compensation/delegation.html", form=form, groups=groups,
+                           candidates=[g for g in groups if g.candidate], currency=currency,
+                           type_labels={t.value: TYPE_LABELS[t] for t in CompType},
+                           start=start, end=end)
+
+
+@bp.route("/admin/authority", methods=["GET", "POST"])
+@role_required(Role.admin)
+def policy():
+    grades = list(db.session.scalars(db.select(Grade).order_by(Grade.rank)))
+    currency = services.policy_currency()
+    code, errors = 200, {}
+    if request.method == "POST":
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            return render_template("error.html", status=400, message=_("The form expired; "
+                                   "reload the page and try again.")), 400
+        new_currency = (request.form.get("currency") or "").strip().upper()
+        rules, errors = [], {}
+        for comp_type in CompType:
+            for grade in grades:
+                values = {}
+                for field in ("self_serve", *(r.value for r in APPROVER_ROLES)):
+                    name = f"{comp_type.value}.{grade.id}.{field}"
+                    raw = (request.form.get(name) or "").strip()
+                    try:
+                        values[field] = parse_major(raw, new_currency) if raw else None
+                    except (ValueError, KeyError):
+                        errors[name] = _("Not an amount.")
+                rules.append(services.RuleData(comp_type, grade, **values) if len(values) == 4
+                             else None)
+        try:
+            if errors:
+                raise ValidationFailed(_("Some amounts are not numbers; nothing was saved."))
+            services.set_policy(current_user, new_currency, [r for r in rules if r])
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            code = err.status
+        else:
+            db.session.commit()
+            flash(_("Authority policy saved."), "success")
+            return redirect(url_for("compensation.policy"))
+    table = {(r.type, r.grade_id): r for r in services.policy_rules()}
+    return render_template("compensation/policy.html", grades=grades, types=list(CompType),
+                           table=table, currency=currency, errors=errors, type_labels=TYPE_LABELS,
+                           roles=[r.value for r in APPROVER_ROLES], to_major=to_major,
+                           form_values=request.form if request.method == "POST" else None), code
