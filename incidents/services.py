@@ -178,10 +178,13 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
         responders=list(dict.fromkeys(responders)),
     )
     incident.customers = [_customer(i, c) for i, c in enumerate(customers)]
+    for customer in incident.customers:
+        customer.created_at = now
     db.session.add(incident)
     db.session.flush()
     record_event(incident, actor, EventKind.created, data={
-        "grade": grade.name, "owner": incident.owner.email, "status": Status.detected.value}, at=now)
+        "grade": grade.name, "owner": incident.owner.email, "owner_name": incident.owner.name,
+        "status": Status.detected.value}, at=now)
     for customer in incident.customers:
         record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id}, at=now)
     db.session.flush()
@@ -189,9 +192,10 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
 
 
 def update_incident(actor: User, incident: Incident, changes: dict,
-                    expected_version: int | None = None) -> Incident:
+                    expected_version: int | None = None, now: datetime | None = None) -> Incident:
     """Apply `changes` (field -> new value, already resolved to objects) and log them."""
     require_role(actor, Role.agent)
+    now = now or utcnow()
     if expected_version is not None and expected_version != incident.version:
         raise StaleEdit(_("Someone changed this incident while you were editing it. "
                           "Your changes were not saved; reload to see theirs, then edit again."))
@@ -206,7 +210,7 @@ def update_incident(actor: User, incident: Incident, changes: dict,
         "cause": lambda v: _clean("cause", v),
         "resolution": lambda v: _clean("resolution", v),
         "affected_count": _count,
-        "detected_at": lambda v: _detected_at(v, utcnow()) if v is not None else incident.detected_at,
+        "detected_at": lambda v: _detected_at(v, now) if v is not None else incident.detected_at,
     }
     edited: list[str] = []
     for field, value in changes.items():
@@ -216,13 +220,15 @@ def update_incident(actor: User, incident: Incident, changes: dict,
                 old = incident.grade.name
                 incident.grade, incident.grade_rank = value, value.rank
                 record_event(incident, actor, EventKind.grade_changed,
-                        data={"from": old, "to": value.name})
+                             data={"from": old, "to": value.name}, at=now)
         elif field == "owner":
             if value.id != incident.owner_id:
-                old = incident.owner.email
+                old = incident.owner
                 incident.owner = value
+                # Names are copied in: the timeline reads as it was, even if someone is renamed.
                 record_event(incident, actor, EventKind.owner_changed,
-                        data={"from": old, "to": value.email})
+                             data={"from": old.email, "to": value.email,
+                                   "from_name": old.name, "to_name": value.name}, at=now)
         elif field == "responders":
             value = list(dict.fromkeys(value))
             if {u.id for u in value} != {u.id for u in incident.responders}:
@@ -236,27 +242,32 @@ def update_incident(actor: User, incident: Incident, changes: dict,
             setattr(incident, field, value)
             edited.append(field)
     if edited:
-        record_event(incident, actor, EventKind.edited, data={"fields": edited})
+        record_event(incident, actor, EventKind.edited, data={"fields": edited}, at=now)
     db.session.flush()
     return incident
 
 
-def add_customer(actor: User, incident: Incident, data: CustomerData) -> AffectedCustomer:
+def add_customer(actor: User, incident: Incident, data: CustomerData,
+                 now: datetime | None = None) -> AffectedCustomer:
     require_role(actor, Role.agent)
+    now = now or utcnow()
     customer = _customer(len(incident.customers), data)
+    customer.created_at = now
     incident.customers.append(customer)
     db.session.flush()
-    record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id})
+    record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id},
+                 at=now)
     db.session.flush()
     return customer
 
 
-def add_event(actor: User, incident: Incident, kind: EventKind, body: str) -> TimelineEvent:
+def add_event(actor: User, incident: Incident, kind: EventKind, body: str,
+              now: datetime | None = None) -> TimelineEvent:
     require_role(actor, Role.agent)
     if kind not in (EventKind.note, EventKind.action):
         raise ValidationFailed(_("Only notes and actions can be added by hand."),
                                {"kind": _("Use note or action.")})
-    event = record_event(incident, actor, kind, _clean("body", body, required=True))
+    event = record_event(incident, actor, kind, _clean("body", body, required=True), at=now)
     db.session.flush()
     return event
 

@@ -66,6 +66,11 @@ def comp_status_label(value: str) -> str:
 
 
 @bp.app_template_global()
+def comp_type_label(value: str) -> str:
+    return str(TYPE_LABELS[CompType(value)])
+
+
+@bp.app_template_global()
 def comp_action_label(action: str) -> str:
     return str(_ACTION_LABELS[action])
 
