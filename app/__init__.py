@@ -40,6 +40,8 @@ def register_blueprints(app: Flask) -> None:
     from app import admin, api, auth, health
     from incidents import api as incidents_api
     from incidents import views as incidents_views
+    from incidents.apology import api as apology_api
+    from incidents.apology import views as apology_views
     from incidents.compensation import api as compensation_api
     from incidents.compensation import views as compensation_views
 
@@ -49,7 +51,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(incidents_views.bp)
     app.register_blueprint(incidents_views.root)
     app.register_blueprint(compensation_views.bp)
-    api.register(app, [incidents_api.bp, compensation_api.bp])
+    app.register_blueprint(apology_views.bp)
+    api.register(app, [incidents_api.bp, compensation_api.bp, apology_api.bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -51,6 +51,10 @@ class EventKind(enum.Enum):
     compensation_rejected = "compensation_rejected"
     compensation_paid = "compensation_paid"
     compensation_cancelled = "compensation_cancelled"
+    apology_drafted = "apology_drafted"
+    apology_edited = "apology_edited"
+    apology_approved = "apology_approved"
+    apology_sent = "apology_sent"
 
 
 incident_responders = Table(

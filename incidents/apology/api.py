@@ -1,0 +1,152 @@
+"""Apologies over JSON: draft, new versions, approve, mark sent, and the check on any text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from flask import Blueprint
+from pydantic import BaseModel, EmailStr, Field, StrictInt
+from sqlalchemy import select
+
+from app.api import api_user, endpoint
+from app.extensions import db
+from app.models import Role, User
+from app.timeutil import as_utc
+from incidents import services as incident_services
+from incidents.apology import services
+from incidents.apology.models import ApologyLetter, Audience
+from incidents.schemas import Strict, Text
+
+bp = Blueprint("apology_api", __name__)
+
+LetterText = Annotated[str, Field(min_length=1, max_length=services.BODY_MAX)]
+
+
+class DraftIn(Strict):
+    audience: Audience
+    customer_id: StrictInt | None = None
+    language: Literal["ko", "en"]
+
+
+class EditIn(Strict):
+    body: LetterText
+    signatory_emails: list[EmailStr] | None = Field(None, max_length=20)
+    version: StrictInt | None = Field(None, description="Refuse if another version was saved")
+
+
+class ApproveIn(Strict):
+    override_reason: Text = ""
+
+
+class SentIn(Strict):
+    channel: Literal["email", "sms", "chat", "phone", "post", "website", "social", "in_person"]
+
+
+class CheckIn(Strict):
+    text: Annotated[str, Field(max_length=services.BODY_MAX)]
+    language: Literal["ko", "en"] = "ko"
+    signatory_emails: list[EmailStr] = Field(default_factory=list, max_length=20)
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+    span: list[int] | None
+
+
+class CheckOut(BaseModel):
+    findings: list[FindingOut]
+
+
+class SignatoryOut(BaseModel):
+    name: str
+    title: str
+    email: str
+
+
+class LetterOut(BaseModel):
+    id: int
+    incident_id: int
+    audience: Audience
+    customer_id: int | None
+    language: str
+    status: Literal["draft", "approved", "sent"]
+    version: int
+    body: str
+    signatories: list[SignatoryOut]
+    findings: list[FindingOut]
+    approved_by: str | None
+    approved_at: datetime | None
+    override_reason: str
+    sent_at: datetime | None
+    sent_channel: str
+
+
+def letter_dict(letter: ApologyLetter) -> dict:
+    current = letter.current
+    return {"id": letter.id, "incident_id": letter.incident_id, "audience": letter.audience.value,
+            "customer_id": letter.customer_id, "language": letter.language,
+            "status": letter.status.value, "version": current.number, "body": current.body,
+            "signatories": [{k: s[k] for k in ("name", "title", "email")}
+                            for s in current.signatories],
+            "findings": current.findings,
+            "approved_by": letter.approved_by.email if letter.approved_by else None,
+            "approved_at": as_utc(letter.approved_at).isoformat() if letter.approved_at else None,
+            "override_reason": letter.override_reason,
+            "sent_at": as_utc(letter.sent_at).isoformat() if letter.sent_at else None,
+            "sent_channel": letter.sent_channel}
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/apologies", "POST",
+          summary="Draft an apology from the incident's facts", role=Role.agent, body=DraftIn,
+          response=LetterOut, status=201, errors=(404,))
+def create(incident_id: int, data: DraftIn):
+    incident = incident_services.get_incident(incident_id)
+    letter = services.draft(api_user(), incident, audience=data.audience, language=data.language,
+                            customer_id=data.customer_id)
+    db.session.commit()
+    return letter_dict(letter)
+
+
+@endpoint(bp, "/apologies/<int:letter_id>", "GET", summary="An apology letter (current version)",
+          response=LetterOut, errors=(404,))
+def detail(letter_id: int):
+    return letter_dict(services.get_letter(letter_id))
+
+
+@endpoint(bp, "/apologies/<int:letter_id>", "PUT", summary="Save a new version", role=Role.agent,
+          body=EditIn, response=LetterOut, errors=(404, 409))
+def edit(letter_id: int, data: EditIn):
+    letter = services.get_letter(letter_id)
+    services.edit(api_user(), letter, data.body, data.signatory_emails, expected_version=data.version)
+    db.session.commit()
+    return letter_dict(letter)
+
+
+@endpoint(bp, "/apologies/<int:letter_id>/approve", "POST", summary="Approve the current version",
+          role=Role.lead, body=ApproveIn, response=LetterOut, errors=(404, 409))
+def approve(letter_id: int, data: ApproveIn):
+    letter = services.get_letter(letter_id)
+    services.approve(api_user(), letter, data.override_reason)
+    db.session.commit()
+    return letter_dict(letter)
+
+
+@endpoint(bp, "/apologies/<int:letter_id>/sent", "POST", summary="Record that it was sent",
+          role=Role.agent, body=SentIn, response=LetterOut, errors=(404, 409))
+def sent(letter_id: int, data: SentIn):
+    letter = services.get_letter(letter_id)
+    services.mark_sent(api_user(), letter, data.channel)
+    db.session.commit()
+    return letter_dict(letter)
+
+
+@endpoint(bp, "/apologies/check", "POST", summary="Run the apology check on any text",
+          body=CheckIn, response=CheckOut)
+def check(data: CheckIn):
+    signers = db.session.scalars(select(User).where(User.email.in_(
+        [e.lower() for e in data.signatory_emails]))).all() if data.signatory_emails else []
+    return {"findings": services.findings_for(data.text, data.language,
+                                              [services.signatory_dict(u) for u in signers])}

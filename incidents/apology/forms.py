@@ -1,0 +1,43 @@
+"""Apology forms: shape only."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.forms import storable
+from incidents.apology.services import BODY_MAX, CHANNELS
+
+CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "chat": _l("Chat"),
+                  "phone": _l("Phone call"), "post": _l("Post"), "website": _l("Website notice"),
+                  "social": _l("Social media"), "in_person": _l("In person")}
+
+
+class DraftForm(FlaskForm):
+    audience = RadioField(_l("For"), default="customer", choices=[
+        ("customer", _l("One affected customer (personal letter)")),
+        ("public", _l("Everyone (public notice)"))])
+    customer = SelectField(_l("Customer"), coerce=int, validators=[Optional()])
+    language = RadioField(_l("Language"), default="ko",
+                          choices=[("ko", "한국어"), ("en", "English")])
+
+
+class EditForm(FlaskForm):
+    body = TextAreaField(_l("Letter (Markdown)"),
+                         validators=[InputRequired(), Length(max=BODY_MAX), storable])
+    signatories = SelectMultipleField(_l("Signed by"), validators=[Optional()],
+                                      description=_l("The people who answer for the response and "
+                                                     "the remedy, never the person whose mistake "
+                                                     "caused it."))
+    version = HiddenField(validators=[InputRequired()])
+
+
+class ApproveForm(FlaskForm):
+    override_reason = StringField(_l("Reason to approve despite the findings"),
+                                  validators=[Length(max=5000), storable])
+
+
+class SentForm(FlaskForm):
+    channel = SelectField(_l("Sent by"), choices=[(c, CHANNEL_LABELS[c]) for c in CHANNELS])

@@ -1,0 +1,213 @@
+"""Apology rules: draft from facts, edit as new versions, approve by the right role, send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
+from app.extensions import db
+from app.models import Role, User
+from app.textcheck import bad_text
+from app.timeutil import utcnow
+from incidents.apology import check as apology_check
+from incidents.apology import drafting
+from incidents.apology.models import ApologyLetter, ApologyVersion, Audience, LetterStatus
+from incidents.compensation.models import Compensation, CompStatus
+from incidents.models import EventKind, Incident
+from incidents.services import record_event, require_role
+
+BODY_MAX = 50_000
+CHANNELS = ("email", "sms", "chat", "phone", "post", "website", "social", "in_person")
+
+# Later features (postmortem action items) add "what will change" lines here.
+ChangeSource = Callable[[Incident, str], list[str]]
+change_sources: list[ChangeSource] = []
+
+
+def get_letter(letter_id: int) -> ApologyLetter:
+    letter = db.session.get(ApologyLetter, letter_id)
+    if letter is None:
+        raise NotFound(_("Apology letter %(id)s does not exist.", id=letter_id))
+    return letter
+
+
+def signatory_dict(user: User) -> dict:
+    return {"user_id": user.id, "name": user.name, "title": user.title, "email": user.email}
+
+
+def findings_for(text: str, language: str, signatories: list[dict]) -> list[dict]:
+    people = [apology_check.Person(s["name"], s["title"]) for s in signatories]
+    return [f.as_dict() for f in apology_check.check(text, language, people)]
+
+
+def _remedies(incident: Incident, audience: Audience, customer_id: int | None) -> list[Compensation]:
+    query = select(Compensation).where(Compensation.incident_id == incident.id,
+                                       Compensation.status.in_((CompStatus.approved, CompStatus.paid)))
+    if audience == Audience.customer:
+        query = query.where(Compensation.customer_id == customer_id)
+    return list(db.session.scalars(query.order_by(Compensation.id)))
+
+
+def _signers(emails: list[str]) -> list[User]:
+    found = []
+    for email in dict.fromkeys(e.strip().lower() for e in emails):
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.active or user.role == Role.viewer:
+            raise ValidationFailed(_("Unknown signatory."), {"signatory_emails": _(
+                "%(email)s is not an active member of staff who can sign.", email=email)})
+        found.append(user)
+    return found
+
+
+def _body(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed(_("The letter is empty."), {"body": _("Write the letter.")})
+    if len(text) > BODY_MAX or bad_text(text):
+        raise ValidationFailed(_("The letter cannot be saved."), {"body": _(
+            "At most %(n)s ordinary characters.", n=BODY_MAX)})
+    return text
+
+
+def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
+          customer_id: int | None = None, now: datetime | None = None) -> ApologyLetter:
+    require_role(actor, Role.agent)
+    if language not in drafting.LANGUAGES:
+        raise ValidationFailed(_("Unknown language."), {"language": _("Use ko or en.")})
+    customer = None
+    if audience == Audience.customer:
+        customer = next((c for c in incident.customers if c.id == customer_id), None)
+        if customer is None:
+            raise ValidationFailed(_("Choose the customer this letter is for."), {
+                "customer_id": _("Give one of the affected customers of incident %(id)s.",
+                                 id=incident.id)})
+    elif customer_id is not None:
+        raise ValidationFailed(_("A public notice is not for one customer."),
+                               {"customer_id": _("Leave it empty for a public notice.")})
+    now = now or utcnow()
+    signers = [signatory_dict(incident.owner)]
+    changes = [line for source in change_sources for line in source(incident, language)]
+    facts = drafting.gather(
+        incident, audience=audience.value, language=language, customer=customer,
+        compensations=_remedies(incident, audience, customer_id), changes=changes,
+        signatories=[drafting.Signatory(s["name"], s["title"], s["email"]) for s in signers])
+    body = drafting.render(facts)
+    letter = ApologyLetter(incident=incident, audience=audience, customer=customer,
+                           language=language, status=LetterStatus.draft, created_by=actor,
+                           created_at=now)
+    letter.versions.append(ApologyVersion(number=1, body=body, signatories=signers,
+                                          findings=findings_for(body, language, signers),
+                                          created_by=actor, created_at=now))
+    db.session.add(letter)
+    db.session.flush()
+    record_event(incident, actor, EventKind.apology_drafted, at=now, data={
+        "letter_id": letter.id, "audience": audience.value, "language": language})
+    db.session.flush()
+    return letter
+
+
+def edit(actor: User, letter: ApologyLetter, body: str, signatory_emails: list[str] | None = None,
+         expected_version: int | None = None, now: datetime | None = None) -> ApologyLetter:
+    """Save a new version (unchanged text and signers save nothing). An approved letter
+    that is edited goes back to draft: what is sent is always what was approved."""
+    require_role(actor, Role.agent)
+    if letter.status == LetterStatus.sent:
+        raise Conflict(_("This letter was already sent; write a new one instead of editing it."))
+    current = letter.current
+    if expected_version is not None and expected_version != current.number:
+        raise StaleEdit(_("Someone saved version %(n)s while you were editing. Your text was not "
+                          "saved; copy it, reload, and apply it again.", n=current.number))
+    body = _body(body)
+    signers = ([signatory_dict(u) for u in _signers(signatory_emails)]
+               if signatory_emails is not None else current.signatories)
+    if body == current.body and signers == current.signatories:
+        return letter
+    now = now or utcnow()
+    letter.versions.append(ApologyVersion(
+        number=current.number + 1, body=body, signatories=signers,
+        findings=findings_for(body, letter.language, signers), created_by=actor, created_at=now))
+    reopened = letter.status == LetterStatus.approved
+    if reopened:
+        letter.status, letter.approved_by, letter.approved_at = LetterStatus.draft, None, None
+        letter.approved_version, letter.override_reason = None, ""
+    db.session.flush()
+    record_event(letter.incident, actor, EventKind.apology_edited, at=now, data={
+        "letter_id": letter.id, "version": current.number + 1, "reopened": reopened})
+    db.session.flush()
+    return letter
+
+
+def approver_role(letter: ApologyLetter) -> Role:
+    return Role.manager if letter.audience == Audience.public else Role.lead
+
+
+def approval_problems(letter: ApologyLetter) -> list[str]:
+    """What stops approval regardless of the check's findings."""
+    problems = []
+    signers = letter.current.signatories
+    if not signers:
+        problems.append(_("A letter cannot be approved without a named signatory."))
+    if letter.audience == Audience.public and letter.incident.grade.name.lower() == "red":
+        ids = [s["user_id"] for s in signers]
+        seniors = db.session.scalars(select(User).where(User.id.in_(ids), User.role.in_(
+            (Role.manager, Role.admin)))).all() if ids else []
+        if not seniors:
+            problems.append(_("A public notice for a Red incident must also be signed by a "
+                              "manager or admin."))
+    return problems
+
+
+def approve(actor: User, letter: ApologyLetter, override_reason: str = "",
+            now: datetime | None = None) -> ApologyLetter:
+    needed = approver_role(letter)
+    if not actor.can(needed):
+        raise Forbidden(_("Only a %(role)s or above may approve this letter.", role=needed.value))
+    if letter.status != LetterStatus.draft:
+        raise Conflict(_("This letter is already %(status)s.", status=letter.status.value))
+    problems = approval_problems(letter)
+    if problems:
+        raise Conflict(" ".join(problems), problems=problems)
+    errors = [f["code"] for f in letter.current.findings if f["severity"] == apology_check.ERROR]
+    reason = (override_reason or "").strip()
+    if errors and not reason:
+        raise Conflict(_("The check found problems (%(codes)s). Fix them, or give a reason to "
+                         "approve anyway.", codes=", ".join(errors)), findings=errors)
+    if bad_text(reason) or len(reason) > 5000:
+        raise ValidationFailed(_("The reason cannot be saved."), {"override_reason": _("Too long.")})
+    now = now or utcnow()
+    letter.status, letter.approved_by, letter.approved_at = LetterStatus.approved, actor, now
+    letter.approved_version = letter.current.number
+    letter.override_reason = reason if errors else ""
+    db.session.flush()
+    record_event(letter.incident, actor, EventKind.apology_approved, letter.override_reason, at=now,
+                 data={"letter_id": letter.id, "version": letter.approved_version,
+                       "overridden": errors})
+    db.session.flush()
+    return letter
+
+
+def mark_sent(actor: User, letter: ApologyLetter, channel: str,
+              now: datetime | None = None) -> ApologyLetter:
+    require_role(actor, Role.agent)
+    if channel not in CHANNELS:
+        raise ValidationFailed(_("Unknown channel."), {"channel": _("Use one of: %(list)s.",
+                                                                    list=", ".join(CHANNELS))})
+    if letter.status != LetterStatus.approved:
+        raise Conflict(_("Only an approved letter can be sent; this one is %(status)s.",
+                         status=letter.status.value))
+    now = now or utcnow()
+    letter.status, letter.sent_by, letter.sent_at, letter.sent_channel = (
+        LetterStatus.sent, actor, now, channel)
+    db.session.flush()
+    record_event(letter.incident, actor, EventKind.apology_sent, at=now, data={
+        "letter_id": letter.id, "channel": channel, "version": letter.approved_version})
+    db.session.flush()
+    return letter
+
+
+def for_incident(incident: Incident) -> list[ApologyLetter]:
+    return list(db.session.scalars(select(ApologyLetter).where(
+        ApologyLetter.incident_id == incident.id).order_by(ApologyLetter.id)))

@@ -1,0 +1,217 @@
+"""Apology pages: write from the incident, edit with live findings, approve, send, export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import apply_errors, role_required
+from app.errors import DomainError
+from app.extensions import db
+from app.models import Role, User
+from app.textcheck import bad_text
+from incidents import panels
+from incidents import services as incident_services
+from incidents.apology import export, services
+from incidents.apology.forms import CHANNEL_LABELS, ApproveForm, DraftForm, EditForm, SentForm
+from incidents.apology.models import Audience, LetterStatus
+from incidents.views import render_detail
+
+bp = Blueprint("apology", __name__)
+
+_STATUS = {LetterStatus.draft: _l("Draft"), LetterStatus.approved: _l("Approved"),
+           LetterStatus.sent: _l("Sent")}
+_AUDIENCE = {Audience.customer: _l("Letter to a customer"), Audience.public: _l("Public notice")}
+_FINDING_TITLES = {
+    "no_named_signatory": _l("No named signatory"), "collective_signature": _l("Collective signature"),
+    "conditional_apology": _l("Conditional apology"), "blames_customer": _l("Blames the customer"),
+    "blames_employee": _l("Points at an employee"), "missing_facts": _l("Facts missing"),
+    "missing_cause": _l("Cause missing"), "missing_remedy": _l("Remedy missing"),
+    "missing_prevention": _l("Prevention missing"), "missing_contact": _l("Contact missing"),
+    "placeholder_left": _l("Placeholder left"), "vague_promise": _l("Vague promise")}
+
+
+@bp.app_template_global()
+def letter_status_label(status: LetterStatus) -> str:
+    return str(_STATUS[status])
+
+
+@bp.app_template_global()
+def audience_label(audience: Audience) -> str:
+    return str(_AUDIENCE[audience])
+
+
+@bp.app_template_global()
+def finding_title(code: str) -> str:
+    return str(_FINDING_TITLES.get(code, code))
+
+
+@bp.app_template_global()
+def finding_message(code: str) -> str:
+    """Findings are stored with their code; the message is shown in the reader's language."""
+    from incidents.apology.check import MESSAGES
+
+    return str(MESSAGES.get(code, code))
+
+
+@panels.panel
+def apology_panel(incident, user, forms) -> dict:
+    form = forms.get("draft_form") or DraftForm(formdata=None)
+    form.customer.choices = [(c.id, c.name or c.reference or c.contact) for c in incident.customers]
+    return {"template": "apology/_panel.html", "letters": services.for_incident(incident),
+            "draft_form": form}
+
+
+def _signer_choices(form: EditForm) -> None:
+    people = db.session.scalars(select(User).where(User.active.is_(True), User.role != Role.viewer)
+                                .order_by(User.name))
+    form.signatories.choices = [(u.email, f"{u.name} · {u.title}") for u in people]
+
+
+@bp.post("/incidents/<int:incident_id>/apologies")
+@role_required(Role.agent)
+def create(incident_id: int):
+    incident = incident_services.load_for_page(incident_id)
+    form = DraftForm()
+    form.customer.choices = [(c.id, str(c.id)) for c in incident.customers]
+    if not form.validate_on_submit() and form.audience.data == "customer":
+        flash(_("Choose the customer this letter is for."), "error")
+        return render_detail(incident, 422, draft_form=form)
+    try:
+        letter = services.draft(current_user, incident, audience=Audience(form.audience.data),
+                                language=form.language.data,
+                                customer_id=form.customer.data if form.audience.data == "customer"
+                                else None)
+    except (DomainError, ValueError) as err:
+        db.session.rollback()
+        flash(getattr(err, "message", _("Choose who the letter is for.")), "error")
+        return render_detail(incident_services.load_for_page(incident_id), 422, draft_form=form)
+    db.session.commit()
+    return redirect(url_for("apology.detail", letter_id=letter.id))
+
+
+def _page(letter, code=200, form: EditForm | None = None, version_number: int | None = None):
+    version = letter.current
+    if version_number is not None:
+        version = next((v for v in letter.versions if v.number == version_number), None)
+        if version is None:
+            abort(404)
+    if form is None:
+        form = EditForm(formdata=None, body=version.body, version=str(letter.current.number),
+                        signatories=[s["email"] for s in version.signatories])
+    _signer_choices(form)
+    return render_template(
+        "apology/detail.html", letter=letter, version=version, form=form,
+        approve_form=ApproveForm(formdata=None), sent_form=SentForm(formdata=None),
+        problems=services.approval_problems(letter), approver=services.approver_role(letter),
+        channel_labels=CHANNEL_LABELS), code
+
+
+@bp.get("/apologies/<int:letter_id>")
+def detail(letter_id: int):
+    return _page(services.get_letter(letter_id),
+                 version_number=request.args.get("version", type=int))
+
+
+@bp.post("/apologies/<int:letter_id>")
+@role_required(Role.agent)
+def edit(letter_id: int):
+    letter = services.get_letter(letter_id)
+    form = EditForm()
+    _signer_choices(form)
+    if not form.validate_on_submit():
+        return _page(letter, 422, form)
+    try:
+        services.edit(current_user, letter, form.body.data, form.signatories.data,
+                      expected_version=int(form.version.data))
+    except (DomainError, ValueError) as err:
+        db.session.rollback()
+        if not isinstance(err, DomainError):
+            abort(400)
+        apply_errors(form, err)
+        return _page(services.get_letter(letter_id), err.status, form)
+    db.session.commit()
+    flash(_("Saved as version %(n)s.", n=letter.current.number), "success")
+    return redirect(url_for("apology.detail", letter_id=letter_id))
+
+
+def _act(letter_id: int, action):
+    letter = services.get_letter(letter_id)
+    try:
+        action(letter)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _page(services.get_letter(letter_id), err.status)
+    db.session.commit()
+    return redirect(url_for("apology.detail", letter_id=letter_id))
+
+
+@bp.post("/apologies/<int:letter_id>/approve")
+@role_required(Role.lead)
+def approve(letter_id: int):
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _act(letter_id, lambda letter: services.approve(current_user, letter,
+                                                           form.override_reason.data or ""))
+
+
+@bp.post("/apologies/<int:letter_id>/sent")
+@role_required(Role.agent)
+def sent(letter_id: int):
+    form = SentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _act(letter_id, lambda letter: services.mark_sent(current_user, letter, form.channel.data))
+
+
+@bp.get("/apologies/<int:letter_id>/diff")
+def diff(letter_id: int):
+    letter = services.get_letter(letter_id)
+    numbers = {v.number: v for v in letter.versions}
+    newest = letter.current.number
+    b = request.args.get("b", newest, type=int)
+    a = request.args.get("a", max(1, b - 1), type=int)
+    if a not in numbers or b not in numbers:
+        abort(404)
+    return render_template("apology/diff.html", letter=letter, a=numbers[a], b=numbers[b],
+                           rows=export.diff_rows(numbers[a].body, numbers[b].body))
+
+
+@bp.get("/apologies/<int:letter_id>/export.<any(md, txt, html, eml):fmt>")
+def download(letter_id: int, fmt: str):
+    letter = services.get_letter(letter_id)
+    version = letter.current
+    name = f"apology-{letter.incident_id}-{letter.id}-v{version.number}"
+    if fmt == "md":
+        return Response(version.body, mimetype="text/markdown",
+                        headers={"Content-Disposition": f"attachment; filename={name}.md"})
+    if fmt == "txt":
+        return Response(export.to_text(version.body), mimetype="text/plain",
+                        headers={"Content-Disposition": f"attachment; filename={name}.txt"})
+    if fmt == "html":
+        return export.to_html(letter, version)
+    if letter.audience != Audience.customer:
+        abort(404, _("Only a letter to one customer can be exported as an e-mail."))
+    return Response(export.to_eml(letter, version), mimetype="message/rfc822",
+                    headers={"Content-Disposition": f"attachment; filename={name}.eml"})
+
+
+@bp.post("/apologies/check")
+@role_required(Role.agent)
+def live_check():
+    """Findings for text being typed (the letter page calls this; CSRF token in a header)."""
+    data = request.get_json(silent=True) or {}
+    text, language = data.get("text"), data.get("language", "ko")
+    if not isinstance(text, str) or len(text) > services.BODY_MAX or bad_text(text):
+        return jsonify(error={"code": "validation_failed", "message": _("Send the letter text.")}), 422
+    emails = data.get("signatory_emails") or []
+    signers = db.session.scalars(select(User).where(User.email.in_(
+        [e for e in emails if isinstance(e, str)]))).all() if isinstance(emails, list) else []
+    findings = services.findings_for(text, language, [services.signatory_dict(u) for u in signers])
+    return jsonify(findings=[{**f, "title": finding_title(f["code"])} for f in findings])
+
