@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import auth, database, i18n, templating
+    from app import auth, database, i18n, search, templating
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    search.init_app(app)
     auth.init_app(app)
 
 
@@ -44,6 +45,10 @@ def register_blueprints(app: Flask) -> None:
     from incidents.apology import views as apology_views
     from incidents.compensation import api as compensation_api
     from incidents.compensation import views as compensation_views
+    from incidents.postmortem import api as postmortem_api
+    from incidents.postmortem import views as postmortem_views
+    from playbooks import api as playbooks_api
+    from playbooks import views as playbooks_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -52,7 +57,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(incidents_views.root)
     app.register_blueprint(compensation_views.bp)
     app.register_blueprint(apology_views.bp)
-    api.register(app, [incidents_api.bp, compensation_api.bp, apology_api.bp])
+    app.register_blueprint(postmortem_views.bp)
+    app.register_blueprint(playbooks_views.bp)
+    api.register(app, [incidents_api.bp, compensation_api.bp, apology_api.bp, postmortem_api.bp,
+                       playbooks_api.bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
+from werkzeug.exceptions import BadRequest
 
 from app import users
 from app.errors import DomainError, Forbidden
@@ -68,9 +69,10 @@ def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", _("Send a JSON body with "
                                                         "Content-Type: application/json."))
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "invalid_json", _("The body is not valid JSON."))
+    try:
+        data = request.get_json()
+    except BadRequest:  # silent=True would also turn a valid `null` into "not valid JSON"
+        raise ApiError(400, "invalid_json", _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(422, "validation_failed", _("The body must be a JSON object."))
     return data

@@ -53,9 +53,11 @@ def _has_users(app: Flask) -> bool:
     return state["has_users"]
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    # Browsers read "/\evil.example" as "//evil.example" and drop tabs and newlines
+    # inside a URL, so such paths would leave the site.
     if target and not urlsplit(target).netloc and target.startswith("/") and \
-            not target.startswith("//"):
+            not target.startswith("//") and "\\" not in target and target.isprintable():
         return target
     return url_for("incidents.index")
 
@@ -96,13 +98,13 @@ def login():
     if not _has_users(current_app):
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = users.find_by_email(form.email.data)
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         # One message for unknown e-mail, wrong password and inactive account alike.
         form.password.errors.append(_("E-mail or password is wrong."))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 401
@@ -145,7 +147,7 @@ def language():
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/account", methods=["GET", "POST"])

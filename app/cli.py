@@ -63,5 +63,9 @@ def demo(password):
 
 
 def init_app(app: Flask) -> None:
+    from playbooks.cli import playbooks, search_group
+
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(playbooks)
+    app.cli.add_command(search_group)

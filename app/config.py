@@ -47,6 +47,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "INCIDENTS_PER_PAGE": 25,
         "EVENTS_PER_PAGE": 100,
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "search")),
     }
     config.update(overrides)
     return config

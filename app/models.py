@@ -157,3 +157,20 @@ def put_setting(key: str, value: str) -> None:
         db.session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+class IndexChange(db.Model):
+    """Outbox of records whose search entry must be refreshed.
+
+    Written in the same transaction as the change itself, so the database stays
+    the source of truth: if the process dies before the index is written, the
+    row is still here and the next writer applies it.
+    """
+
+    __tablename__ = "index_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(20))
+    doc_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -24,6 +24,7 @@ from incidents.schemas import (
     ListQuery,
     StatusChange,
 )
+from playbooks import services as playbook_services
 
 bp = Blueprint("incidents_api", __name__)
 
@@ -105,6 +106,7 @@ def create(data: IncidentCreate):
     customers = [services.CustomerData(**c.model_dump()) for c in data.affected_customers]
     incident = services.create_incident(api_user(), title=data.title, customers=customers,
                                         **changes)
+    playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
     db.session.commit()
     return detail_dict(incident, api_user())
 
@@ -117,8 +119,7 @@ def index(params: ListQuery):
         grade=services.find_grade(params.grade) if params.grade else None,
         category=services.find_category(params.category) if params.category else None,
         owner=services.find_user(params.owner_email) if params.owner_email else None)
-    page = db.paginate(services.incident_query(f), page=params.page, per_page=params.per_page,
-                       error_out=False)
+    page = services.incident_page(f, params.page, params.per_page)
     return {"items": [incident_dict(i, api_user()) for i in page.items], "total": page.total,
             "page": params.page, "per_page": params.per_page}
 

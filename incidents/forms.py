@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms import storable
 from incidents.models import Channel, EventKind, Status
@@ -64,7 +64,7 @@ class IncidentEditForm(IncidentForm):
     cause = TextAreaField(_l("Cause"), validators=[Length(max=20_000), storable])
     resolution = TextAreaField(_l("Resolution"), validators=[Length(max=20_000), storable])
     responders = SelectMultipleField(_l("Responders"), coerce=int, validators=[Optional()])
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
 
 
 class StatusForm(FlaskForm):

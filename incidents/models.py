@@ -55,6 +55,11 @@ class EventKind(enum.Enum):
     apology_edited = "apology_edited"
     apology_approved = "apology_approved"
     apology_sent = "apology_sent"
+    postmortem_saved = "postmortem_saved"
+    postmortem_status = "postmortem_status"
+    action_item_added = "action_item_added"
+    action_item_done = "action_item_done"
+    playbook_made = "playbook_made"
 
 
 incident_responders = Table(

@@ -289,7 +289,8 @@ def transition_role(current: Status, target: Status) -> Role | None:
     return None
 
 
-# Later features add conditions (unsettled compensation, ...) through this hook.
+# Features add closing conditions through this hook: a published postmortem when the
+# grade requires one (incidents.postmortem), settled compensation (incidents.compensation).
 CloseCheck = Callable[[Incident], list[str]]
 _close_checks: list[CloseCheck] = []
 
@@ -297,14 +298,6 @@ _close_checks: list[CloseCheck] = []
 def close_check(fn: CloseCheck) -> CloseCheck:
     _close_checks.append(fn)
     return fn
-
-
-@close_check
-def _postmortem_required(incident: Incident) -> list[str]:
-    if incident.grade.postmortem_required:
-        return [_("A published postmortem is required for %(grade)s incidents.",
-                  grade=incident.grade.name)]
-    return []
 
 
 def closing_problems(incident: Incident) -> list[str]:
@@ -406,6 +399,19 @@ def incident_query(f: IncidentFilter) -> Select:
         query = query.where(or_(Incident.title.icontains(q, autoescape=True),
                                 Incident.description.icontains(q, autoescape=True)))
     return query.order_by(Incident.grade_rank, Incident.detected_at, Incident.id)
+
+
+def incident_page(f: IncidentFilter, page: int, per_page: int):
+    """One page of `incident_query(f)`: the page's ids first, then only those incidents.
+
+    Ordering whole rows made SQLite read and join every match (all open incidents, for the
+    default list) to keep 25; the ids alone come from the urgency indexes.
+    """
+    ids = db.paginate(incident_query(f).with_only_columns(Incident.id), page=page,
+                      per_page=per_page, error_out=False)
+    found = {i.id: i for i in db.session.scalars(select(Incident).where(Incident.id.in_(ids.items)))}
+    ids.items = [found[i] for i in ids.items]
+    return ids
 
 
 def timeline_page(incident: Incident, page: int, per_page: int):

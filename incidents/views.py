@@ -27,6 +27,7 @@ from incidents.forms import (
     StatusForm,
 )
 from incidents.models import Channel, EventKind, Incident, Status
+from playbooks import services as playbook_services
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 root = Blueprint("root", __name__)
@@ -91,7 +92,7 @@ def _form_changes(form: IncidentForm) -> dict:
 def _customer_data(form) -> services.CustomerData | None:
     data = services.CustomerData(form.customer_name.data or "", form.customer_contact.data or "",
                                  form.customer_reference.data or "", form.customer_impact.data or "")
-    return data if any(vars(data).values()) else None
+    return data if any(value.strip() for value in vars(data).values()) else None
 
 
 @bp.get("/")
@@ -115,8 +116,8 @@ def index():
         category=next((c for c in _categories() if c.slug == request.args.get("category")), None),
         owner=current_user if owner_key == "me" else by_email.get(owner_key),
         q=form.q.data or "" if not form.q.errors else "")
-    page = db.paginate(services.incident_query(f), per_page=current_app.config["INCIDENTS_PER_PAGE"],
-                       error_out=False)
+    page = services.incident_page(f, request.args.get("page", 1, type=int),
+                                  current_app.config["INCIDENTS_PER_PAGE"])
     return render_template("incidents/index.html", form=form, page=page,
                            overdue=services.overdue, status_labels=STATUS_LABELS)
 
@@ -139,6 +140,7 @@ def create():
             db.session.rollback()
             apply_errors(form, err)
         else:
+            playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
             db.session.commit()
             flash(_("Incident #%(id)s opened.", id=incident.id), "success")
             return redirect(url_for("incidents.detail", incident_id=incident.id))
@@ -171,12 +173,14 @@ def detail(incident_id: int):
 def edit(incident_id: int):
     incident = services.load_for_page(incident_id)
     form = IncidentEditForm(obj=incident)
+    if not request.form.get("detected_at"):
+        # Empty means "keep": never the stored UTC value re-read as local time.
+        form.detected_at.data = None
     grades = _fill_choices(form, incident)
     if request.method == "GET":
         form.grade.data, form.owner.data = incident.grade_id, incident.owner_id
         form.category.data = incident.category_id or 0
         form.channel.data = incident.channel.value if incident.channel else ""
-        form.detected_at.data = None
         form.responders.data = [u.id for u in incident.responders]
         form.version.data = str(incident.version)
     code = 200

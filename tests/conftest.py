@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 from flask_migrate import upgrade
 
 from app import create_app, users
@@ -66,8 +67,8 @@ def app_config():
 
 
 @pytest.fixture
-def app(db_uri, app_config):
-    app = build_app(db_uri, **app_config)
+def app(db_uri, app_config, tmp_path):
+    app = build_app(db_uri, SEARCH_INDEX_DIR=str(tmp_path / "search"), **app_config)
     with app.app_context():
         yield app
         db.session.remove()
@@ -154,3 +155,40 @@ def make_incident(app, make_user):
         db.session.commit()
         return incident
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request(request):
+    """Give every test-client request its own `g`, as in production.
+
+    The `app` fixture keeps one app context open for the whole test, and Flask reuses
+    it for the client's requests; `g` would then carry Flask-Login's user (and Babel's
+    locale, cached grade styles, ...) from one request into the next, so a changed
+    session or a deactivated account would go unnoticed.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+
+    def clear(_sender, **_extra):
+        vars(g._get_current_object()).clear()
+
+    request_started.connect(clear, app, weak=False)
+    yield
+    request_started.disconnect(clear, app)
+
+
+SNAPSHOT_TABLES = ("users", "api_tokens", "grades", "categories", "incidents",
+                   "affected_customers", "incident_responders", "timeline_events")
+
+
+@pytest.fixture
+def snapshot(app):
+    """A callable returning every row of the core tables, read on a separate connection,
+    so `snapshot() == before` proves that a request changed nothing that was committed."""
+    def take() -> dict[str, list[tuple]]:
+        with db.engine.connect() as conn:
+            return {table: [tuple(row) for row in conn.execute(
+                sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))] for table in SNAPSHOT_TABLES}
+    return take

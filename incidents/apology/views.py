@@ -57,7 +57,7 @@ def finding_message(code: str) -> str:
     return str(MESSAGES.get(code, code))
 
 
-@panels.panel
+@panels.panel(order=50)
 def apology_panel(incident, user, forms) -> dict:
     form = forms.get("draft_form") or DraftForm(formdata=None)
     form.customer.choices = [(c.id, c.name or c.reference or c.contact) for c in incident.customers]

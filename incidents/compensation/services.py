@@ -84,12 +84,16 @@ def required_role(rule: AuthorityRule, amount: int) -> Role:
 
 def own_limits(user: User, grade: Grade) -> dict[CompType, tuple[int | None, int | None]]:
     """Per type: (what `user` may approve alone, the self-serve limit)."""
+    return role_limits(user.role, grade)
+
+
+def role_limits(role: Role, grade: Grade) -> dict[CompType, tuple[int | None, int | None]]:
     rules = {r.type: r for r in db.session.scalars(
         select(AuthorityRule).where(AuthorityRule.grade_id == grade.id))}
     result = {}
     for comp_type in CompType:
         rule = rules.get(comp_type) or AuthorityRule(type=comp_type, grade=grade)
-        mine = None if user.role == Role.viewer else effective_limit(rule, user.role)
+        mine = None if role == Role.viewer else effective_limit(rule, role)
         result[comp_type] = (mine, rule.self_serve)
     return result
 

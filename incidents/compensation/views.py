@@ -27,7 +27,7 @@ from incidents.views import render_detail
 bp = Blueprint("compensation", __name__)
 
 
-@panels.panel
+@panels.panel(order=30)
 def compensation_panel(incident, user, forms) -> dict:
     form = forms.get("propose_form") or ProposeForm(formdata=None)
     form.customer.choices = [(0, _("— the incident as a whole —"))] + [

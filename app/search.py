@@ -1,0 +1,470 @@
+"""Full-text search over playbooks and published postmortems: every Whoosh call lives here.
+
+Korean is indexed as overlapping syllable bigrams, so a word is found across
+particles and endings (배탈 finds 배탈이 났다고); Latin words are lower-cased
+and Porter-stemmed (refund finds refunded). SEARCH-NOTES.md measured this
+pairing at recall@3 1.00 on inflected Korean queries.
+
+The database is the source of truth. A change to an indexed record adds an
+IndexChange row in the same transaction; `apply_pending` replays those rows
+in order, under an exclusive file lock, so one process writes while the
+others read. A crash between commit and index write leaves the rows pending
+for the next writer. `rebuild` writes a fresh index beside the old one and
+swaps a symlink, so readers never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from whoosh import highlight
+from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import EmptyIndexError, create_in, open_dir
+from whoosh.lang.porter import stem
+from whoosh.query import And, DateRange, Or, Term
+
+from app import redact
+from app.extensions import db
+from app.models import IndexChange
+from app.timeutil import as_utc, utcnow
+
+# --- analysis -----------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[가-힣]+|[A-Za-z]+(?:'[A-Za-z]+)?|\d+|[\u3040-\u30ff\u4e00-\u9fff]+")
+_HANGUL_OR_CJK = re.compile(r"[가-힣\u3040-\u30ff\u4e00-\u9fff]")
+STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i", "in", "is", "it", "its", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "they", "this", "to", "was", "we", "were", "will", "with", "you", "your", "not", "no"])
+
+
+class HybridTokenizer(Tokenizer):
+    """Hangul/CJK runs -> syllable bigrams; Latin words -> lower-cased Porter stems.
+
+    Module-level and attribute-free, so Whoosh can pickle it into the index schema.
+    """
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            word, start = match.group(), match.start()
+            if _HANGUL_OR_CJK.match(word):
+                pieces = ([(word, 0)] if len(word) == 1
+                          else [(word[i:i + 2], i) for i in range(len(word) - 1)])
+            else:
+                lowered = word.lower()
+                if lowered in STOPWORDS and removestops:
+                    continue
+                pieces = [(stem(lowered) if lowered.isalpha() else lowered, 0)]
+                if len(pieces[0][0]) < 1:
+                    continue
+            for text, offset in pieces:
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = text
+                if positions:
+                    token.pos = pos
+                    pos += 1
+                if chars:
+                    token.startchar = start_char + start + offset
+                    token.endchar = token.startchar + (len(text) if _HANGUL_OR_CJK.match(text)
+                                                       else len(word))
+                yield token
+
+
+ANALYZER = HybridTokenizer()
+
+
+def analyze(text: str) -> list[str]:
+    return [t.text for t in ANALYZER(text or "")]
+
+
+SCHEMA = Schema(
+    key=ID(unique=True, stored=True),
+    type=ID(stored=True),
+    title=TEXT(analyzer=ANALYZER, stored=True, field_boost=2.5),
+    body=TEXT(analyzer=ANALYZER, stored=True),
+    grade=ID(stored=True),
+    category=ID(stored=True),
+    tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+    date=DATETIME(stored=True),
+    extra=STORED,
+)
+
+
+# --- documents and their providers --------------------------------------------------------------
+
+@dataclass
+class Document:
+    type: str
+    id: int
+    title: str
+    body: str
+    grade: str = ""
+    category: str = ""
+    tags: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    extra: dict = field(default_factory=dict)
+    known_pii: list[str] = field(default_factory=list)  # removed before indexing
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+@dataclass
+class Provider:
+    """How to read one type of document from the database: by ids, and all of them."""
+
+    load: Callable[[list[int]], dict[int, Document | None]]
+    iterate: Callable[[], Iterable[Document]]
+
+
+_providers: dict[str, Provider] = {}
+
+
+def register(doc_type: str, load: Callable, iterate: Callable) -> None:
+    _providers[doc_type] = Provider(load, iterate)
+
+
+def enqueue(doc_type: str, doc_id: int) -> None:
+    """Record, in the caller's transaction, that this document must be (re)indexed."""
+    db.session.add(IndexChange(doc_type=doc_type, doc_id=doc_id))
+    if has_request_context():
+        g.search_dirty = True
+
+
+def _fields(doc: Document) -> dict:
+    title = redact.clean(doc.title, doc.known_pii)
+    body = redact.clean(doc.body, doc.known_pii)
+    return {"key": doc.key, "type": doc.type, "title": title, "body": body,
+            "grade": doc.grade or "", "category": doc.category or "",
+            "tags": ",".join(t.strip().lower() for t in doc.tags if t.strip()),
+            "date": as_utc(doc.date).replace(tzinfo=None) if doc.date else None,
+            "extra": doc.extra}
+
+
+# --- the index on disk --------------------------------------------------------------------------
+
+def _root() -> Path:
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+@contextlib.contextmanager
+def _writer_lock(timeout: float) -> Iterator[bool]:
+    """One writer at a time across processes and threads (flock on a lock file)."""
+    root = _root()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "writer.lock", "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.02)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _current_dir() -> Path | None:
+    link = _root() / "current"
+    return link.resolve() if link.exists() else None
+
+
+def _swap_to(new_dir: Path) -> None:
+    link = _root() / "current"
+    tmp = _root() / f"current.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(new_dir.name)
+    os.replace(tmp, link)  # atomic: readers see the old index or the new one
+
+
+def _new_index_dir() -> Path:
+    path = _root() / f"index-{time.time_ns()}-{os.getpid()}"
+    path.mkdir(parents=True)
+    create_in(str(path), SCHEMA)
+    return path
+
+
+def _ensure_index() -> Path:
+    current = _current_dir()
+    if current is not None:
+        return current
+    with _writer_lock(timeout=30):
+        current = _current_dir()
+        if current is None:
+            current = _new_index_dir()
+            _swap_to(current)
+    return current
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple] = {}
+
+
+def _open(path: Path):
+    for attempt in range(5):
+        try:
+            return open_dir(str(path))
+        except (FileNotFoundError, EmptyIndexError):
+            # A commit can replace the table of contents under open_dir; retry.
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def searcher():
+    """A searcher for this process, reopened when the index changed (never refresh():
+    whoosh-reloaded's refresh returns duplicated documents after updates)."""
+    path = _ensure_index()
+    key = str(_root())
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == path and cached[2].up_to_date():
+            return cached[2]
+        ix = cached[1] if cached is not None and cached[0] == path else _open(path)
+        if cached is not None:
+            with contextlib.suppress(Exception):
+                cached[2].close()
+        found = ix.searcher()
+        _cache[key] = (path, ix, found)
+        return found
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+BATCH = 500
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count(IndexChange.id)).where(IndexChange.applied_at.is_(None)))
+
+
+def apply_pending(timeout: float = 5.0) -> int:
+    """Apply outstanding index changes in order; returns how many rows were applied.
+
+    Safe to call from any process at any time: replaying a row is idempotent.
+    """
+    applied = 0
+    with _writer_lock(timeout) as locked:
+        if not locked:
+            return 0  # another process is writing and will pick our rows up
+        path = _ensure_index()
+        ix = _open(path)
+        while True:
+            rows = list(db.session.scalars(select(IndexChange).where(
+                IndexChange.applied_at.is_(None)).order_by(IndexChange.id).limit(BATCH)))
+            if not rows:
+                break
+            wanted: dict[str, set[int]] = {}
+            for row in rows:
+                wanted.setdefault(row.doc_type, set()).add(row.doc_id)
+            docs = {(t, i): d for t, ids in wanted.items() if t in _providers
+                    for i, d in _providers[t].load(sorted(ids)).items()}
+            writer = ix.writer(timeout=30, delay=0.02)
+            try:
+                # update_document only replaces committed copies, so a key twice in one
+                # batch would be indexed twice: write each key once, from its current state.
+                for key in dict.fromkeys(f"{r.doc_type}:{r.doc_id}" for r in rows):
+                    doc_type, doc_id = key.split(":")
+                    doc = docs.get((doc_type, int(doc_id)))
+                    if doc is None:
+                        writer.delete_by_term("key", key)
+                    else:
+                        writer.update_document(**_fields(doc))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            ids = [r.id for r in rows]
+            try:
+                db.session.execute(update(IndexChange).where(IndexChange.id.in_(ids))
+                                   .values(applied_at=utcnow()))
+                db.session.commit()
+            except OperationalError:
+                # Marking failed (database busy): the rows stay pending and are replayed.
+                db.session.rollback()
+                break
+            applied += len(rows)
+    return applied
+
+
+def rebuild() -> int:
+    """Build a new index from the database and swap it in; returns the document count."""
+    count = 0
+    with _writer_lock(timeout=600) as locked:
+        if not locked:
+            raise RuntimeError("another process holds the search writer lock")
+        high_water = db.session.scalar(select(func.max(IndexChange.id))) or 0
+        new_dir = _new_index_dir()
+        ix = open_dir(str(new_dir))
+        writer = ix.writer(limitmb=256)
+        try:
+            for provider in _providers.values():
+                for doc in provider.iterate():
+                    writer.add_document(**_fields(doc))
+                    count += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        db.session.execute(update(IndexChange).where(IndexChange.id <= high_water,
+                                                     IndexChange.applied_at.is_(None))
+                           .values(applied_at=utcnow()))
+        db.session.commit()
+        old = _current_dir()
+        _swap_to(new_dir)
+        for stale in _root().glob("index-*"):
+            if stale.is_dir() and stale != new_dir and stale != old:
+                shutil.rmtree(stale, ignore_errors=True)
+        if old is not None and old != new_dir:
+            # Open searchers keep their files on POSIX, so removing is safe.
+            shutil.rmtree(old, ignore_errors=True)
+    apply_pending()
+    return count
+
+
+# --- searching ----------------------------------------------------------------------------------
+
+@dataclass
+class Hit:
+    type: str
+    id: int
+    title: str
+    score: float
+    snippet: str
+    snippet_html: str
+    grade: str
+    category: str
+    tags: list[str]
+    date: datetime | None
+    extra: dict
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class _PlainFormatter(highlight.Formatter):
+    def format_token(self, text, token, replace=False):
+        return highlight.get_text(text, token, replace)
+
+
+class _MarkFormatter(highlight.HtmlFormatter):
+    def __init__(self):
+        super().__init__(tagname="mark", classname="", between=" … ")
+
+
+def build_query(text: str) -> Or | None:
+    tokens = list(dict.fromkeys(analyze(text)))
+    if not tokens:
+        return None
+    return Or([Term(f, t) for t in tokens for f in ("title", "body")])
+
+
+def search(text: str, *, types: Iterable[str] = (), grade: str = "", category: str = "",
+           tag: str = "", date_from: datetime | None = None, date_to: datetime | None = None,
+           page: int = 1, per_page: int = 10, min_match: float = 0.0) -> Results:
+    if pending_count():
+        apply_pending(timeout=2.0)
+    query = build_query(text)
+    if query is None:
+        return Results([], 0, page, per_page)
+    filters = []
+    types = [t for t in types if t]
+    if types:
+        filters.append(Or([Term("type", t) for t in types]))
+    if grade:
+        filters.append(Term("grade", grade))
+    if category:
+        filters.append(Term("category", category))
+    if tag:
+        filters.append(Term("tags", tag.strip().lower()))
+    if date_from or date_to:
+        filters.append(DateRange("date", as_utc(date_from).replace(tzinfo=None) if date_from else None,
+                                 as_utc(date_to).replace(tzinfo=None) if date_to else None))
+    s = searcher()
+    page_obj = s.search_page(query, page, pagelen=per_page, terms=True,
+                             filter=And(filters) if filters else None)
+    wanted = len(set(analyze(text)))
+    needed = max(1, round(min_match * wanted)) if min_match else 0
+    hits = []
+    for hit in page_obj:
+        if needed and len({t for _f, t in hit.matched_terms()}) < needed:
+            continue
+        hits.append(_hit(hit))
+    return Results(hits, page_obj.total, page, per_page)
+
+
+def _hit(hit) -> Hit:
+    body = hit.get("body", "")
+    hit.results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+    hit.results.formatter = _MarkFormatter()
+    html = hit.highlights("body", text=body, top=2) or ""
+    hit.results.formatter = _PlainFormatter()
+    plain = hit.highlights("body", text=body, top=2) or body[:200]
+    doc_type, doc_id = hit["key"].split(":", 1)
+    return Hit(type=doc_type, id=int(doc_id), title=hit["title"], score=round(hit.score, 4),
+               snippet=plain, snippet_html=html or "", grade=hit.get("grade", ""),
+               category=hit.get("category", ""),
+               tags=[t for t in hit.get("tags", "").split(",") if t], date=hit.get("date"),
+               extra=hit.get("extra") or {})
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SEARCH_INDEX_DIR", str(Path(app.instance_path) / "search"))
+
+    @app.after_request
+    def _apply_after_commit(response):
+        # The view has committed by now; bring the index up to date before answering.
+        if g.get("search_dirty"):
+            g.search_dirty = False
+            try:
+                apply_pending()
+            except Exception:  # noqa: BLE001 - the rows stay pending; the next search applies them
+                current_app.logger.exception("search index update failed; will retry")
+                db.session.rollback()
+        return response

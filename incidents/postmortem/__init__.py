@@ -1,0 +1,1 @@
+"""Blameless postmortems, their action items, and turning them into playbooks."""

@@ -1,0 +1,150 @@
+"""Postmortems, action items and playbooks from incidents, over JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from flask import Blueprint
+from pydantic import BaseModel, EmailStr, Field, StrictInt
+
+from app.api import api_user, endpoint
+from app.extensions import db
+from app.models import Role
+from app.timeutil import as_utc
+from incidents import services as incident_services
+from incidents.postmortem import playbook as making
+from incidents.postmortem import services
+from incidents.postmortem.models import ActionItem, ActionKind, Postmortem
+from incidents.schemas import Strict, Text
+from playbooks.api import PlaybookOut, playbook_dict
+
+bp = Blueprint("postmortem_api", __name__)
+
+
+class PostmortemIn(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=services.BODY_MAX)] | None = None
+    language: Literal["ko", "en"] = "ko"
+    version: StrictInt | None = None
+
+
+class PostmortemOut(BaseModel):
+    id: int
+    incident_id: int
+    language: str
+    status: Literal["draft", "in_review", "published"]
+    body: str
+    version: int
+    published_at: datetime | None
+
+
+class PlaybookFromIncidentIn(Strict):
+    playbook_id: StrictInt | None = Field(None, description="Add to this playbook as a recurrence")
+    new: bool = Field(False, description="Make a new playbook even if one of this kind exists")
+
+
+class ActionIn(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    owner_email: EmailStr
+    kind: ActionKind
+    due_date: date | None = None
+    note: Text = ""
+
+
+class ActionOut(BaseModel):
+    id: int
+    incident_id: int
+    title: str
+    owner: str
+    kind: ActionKind
+    due_date: date | None
+    status: Literal["open", "done"]
+    closed_at: datetime | None
+
+
+class ActionsOut(BaseModel):
+    items: list[ActionOut]
+
+
+def pm_dict(pm: Postmortem) -> dict:
+    return {"id": pm.id, "incident_id": pm.incident_id, "language": pm.language,
+            "status": pm.status.value, "body": pm.body, "version": pm.version,
+            "published_at": as_utc(pm.published_at).isoformat() if pm.published_at else None}
+
+
+def action_dict(item: ActionItem) -> dict:
+    return {"id": item.id, "incident_id": item.incident_id, "title": item.title,
+            "owner": item.owner.email, "kind": item.kind.value,
+            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "status": item.status.value,
+            "closed_at": as_utc(item.closed_at).isoformat() if item.closed_at else None}
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/postmortem", "GET", summary="The postmortem",
+          response=PostmortemOut, errors=(404,))
+def get_postmortem(incident_id: int):
+    incident_services.get_incident(incident_id)
+    return pm_dict(services.get_for_incident(incident_id))
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/postmortem", "PUT",
+          summary="Start (from the template) or save the postmortem", role=Role.agent,
+          body=PostmortemIn, response=PostmortemOut, errors=(404, 409))
+def put_postmortem(incident_id: int, data: PostmortemIn):
+    incident = incident_services.get_incident(incident_id)
+    pm = services.for_incident(incident_id)
+    if pm is None:
+        pm = services.start(api_user(), incident, data.language)
+    if data.body is not None:
+        services.save(api_user(), pm, data.body, expected_version=data.version)
+    db.session.commit()
+    return pm_dict(pm)
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/postmortem/publish", "POST",
+          summary="Publish the postmortem", role=Role.lead, response=PostmortemOut,
+          errors=(404, 409))
+def publish(incident_id: int):
+    pm = services.get_for_incident(incident_id)
+    services.publish(api_user(), pm)
+    db.session.commit()
+    return pm_dict(pm)
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/playbook", "POST",
+          summary="Make a playbook from a closed incident (or add it as a recurrence)",
+          role=Role.lead, body=PlaybookFromIncidentIn, response=PlaybookOut, status=201,
+          errors=(404, 409))
+def make_playbook(incident_id: int, data: PlaybookFromIncidentIn):
+    incident = incident_services.get_incident(incident_id)
+    proposal = making.propose(incident, data.playbook_id, new=data.new)
+    playbook, removed, _created = making.make(api_user(), incident, proposal.data, proposal.target)
+    db.session.commit()
+    return playbook_dict(playbook, proposal.removed + removed)
+
+
+@endpoint(bp, "/incidents/<int:incident_id>/action-items", "POST", summary="Add an action item",
+          role=Role.agent, body=ActionIn, response=ActionOut, status=201, errors=(404,))
+def add_action(incident_id: int, data: ActionIn):
+    incident = incident_services.get_incident(incident_id)
+    owner = incident_services.find_user(data.owner_email)
+    item = services.add_action(api_user(), incident, title=data.title, owner=owner,
+                               kind=data.kind, due_date=data.due_date)
+    db.session.commit()
+    return action_dict(item)
+
+
+@endpoint(bp, "/action-items/<int:item_id>/done", "POST", summary="Close an action item",
+          role=Role.agent, response=ActionOut, errors=(404, 409))
+def complete(item_id: int):
+    item = services.complete_action(api_user(), services.get_action(item_id))
+    db.session.commit()
+    return action_dict(item)
+
+
+@endpoint(bp, "/action-items", "GET", summary="Open action items, overdue first",
+          response=ActionsOut)
+def open_items():
+    from app.timeutil import utcnow
+
+    return {"items": [action_dict(i) for i in services.open_actions(utcnow().date())]}

@@ -1,0 +1,276 @@
+"""Postmortem and action-item rules; postmortems feed search once published."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import case, select
+
+from app import search
+from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
+from app.extensions import db
+from app.i18n import localtime
+from app.models import Role, User
+from app.textcheck import bad_text
+from app.timeutil import utcnow
+from incidents.apology import services as apology_services
+from incidents.models import EventKind, Incident, TimelineEvent
+from incidents.postmortem.models import ActionItem, ActionKind, ActionStatus, Postmortem, PostmortemStatus
+from incidents.services import close_check, record_event, require_role
+
+DOC_TYPE = "postmortem"
+BODY_MAX = 100_000
+
+SECTIONS = {
+    "en": ["Summary", "Customer impact", "Timeline", "Root cause", "Contributing factors",
+           "What went well", "What went badly", "Where we got lucky", "Action items",
+           "Letter to the future team"],
+    "ko": ["요약", "고객 영향", "타임라인", "근본 원인", "기여 요인", "잘된 점", "아쉬운 점",
+           "운이 좋았던 점", "후속 조치", "미래의 팀에게 보내는 편지"],
+}
+HINTS = {
+    "en": {"Summary": "What happened, in three sentences.",
+           "Root cause": "Which process let this happen? (Blameless: processes, not people.)",
+           "Letter to the future team": "Dear future team: when this happens again, do this first..."},
+    "ko": {"요약": "무슨 일이 있었는지 세 문장으로 적어 주세요.",
+           "근본 원인": "어떤 절차가 이 일을 허용했나요? (사람이 아니라 절차를 봅니다.)",
+           "미래의 팀에게 보내는 편지": "미래의 팀에게: 이 일이 다시 생기면 먼저 이렇게 하세요..."},
+}
+
+# Who may move a postmortem between states.
+TRANSITIONS = {
+    (PostmortemStatus.draft, PostmortemStatus.in_review): Role.agent,
+    (PostmortemStatus.in_review, PostmortemStatus.draft): Role.agent,
+    (PostmortemStatus.in_review, PostmortemStatus.published): Role.lead,
+    (PostmortemStatus.published, PostmortemStatus.draft): Role.lead,
+}
+
+
+def for_incident(incident_id: int) -> Postmortem | None:
+    return db.session.scalar(select(Postmortem).where(Postmortem.incident_id == incident_id))
+
+
+def get_for_incident(incident_id: int) -> Postmortem:
+    pm = for_incident(incident_id)
+    if pm is None:
+        raise NotFound(_("Incident %(id)s has no postmortem yet.", id=incident_id))
+    return pm
+
+
+def timeline_markdown(incident: Incident, language: str) -> str:
+    """The incident's events as Markdown lines, in the postmortem's language."""
+    events = db.session.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+                                .order_by(TimelineEvent.created_at, TimelineEvent.id))
+    lines = []
+    with force_locale(language):
+        for event in events:
+            html = render_template("incidents/_event.html", event=event, d=event.data)
+            what = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+            who = event.actor.name if event.actor else _("System")
+            body = f": {event.body}" if event.body and event.kind.value in (
+                "note", "action", "status_changed") else ""
+            lines.append(f"- {localtime(event.created_at, 'short')} — {who}: {what}{body}")
+    return "\n".join(lines)
+
+
+def template(incident: Incident, language: str) -> str:
+    parts = [f"# {incident.title}", ""]
+    for section in SECTIONS[language]:
+        parts += [f"## {section}", ""]
+        if section == SECTIONS[language][1] and incident.impact:
+            parts += [incident.impact, ""]
+        elif section == SECTIONS[language][2]:
+            parts += [timeline_markdown(incident, language), ""]
+        elif section == SECTIONS[language][3] and incident.cause:
+            parts += [incident.cause, ""]
+        elif section in HINTS[language]:
+            parts += [f"_{HINTS[language][section]}_", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _body(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed(_("The postmortem is empty."), {"body": _("Write the postmortem.")})
+    if len(text) > BODY_MAX or bad_text(text):
+        raise ValidationFailed(_("The postmortem cannot be saved."),
+                               {"body": _("At most %(n)s ordinary characters.", n=BODY_MAX)})
+    return text
+
+
+def start(actor: User, incident: Incident, language: str, now: datetime | None = None) -> Postmortem:
+    require_role(actor, Role.agent)
+    if language not in SECTIONS:
+        raise ValidationFailed(_("Unknown language."), {"language": _("Use ko or en.")})
+    if for_incident(incident.id) is not None:
+        raise Conflict(_("This incident already has a postmortem."))
+    now = now or utcnow()
+    pm = Postmortem(incident=incident, language=language, body=template(incident, language),
+                    status=PostmortemStatus.draft, created_by_id=actor.id, created_at=now,
+                    updated_by=actor, updated_at=now)
+    db.session.add(pm)
+    db.session.flush()
+    record_event(incident, actor, EventKind.postmortem_saved, at=now, data={"created": True})
+    return pm
+
+
+def save(actor: User, pm: Postmortem, body: str, expected_version: int | None = None,
+         now: datetime | None = None) -> Postmortem:
+    require_role(actor, Role.agent)
+    if expected_version is not None and expected_version != pm.version:
+        raise StaleEdit(_("Someone saved this postmortem while you were editing. Your text was "
+                          "not saved; copy it, reload, and apply it again."))
+    body = _body(body)
+    if body == pm.body:
+        return pm
+    now = now or utcnow()
+    pm.body, pm.updated_by, pm.updated_at = body, actor, now
+    db.session.flush()
+    record_event(pm.incident, actor, EventKind.postmortem_saved, at=now, data={})
+    if pm.status == PostmortemStatus.published:
+        search.enqueue(DOC_TYPE, pm.id)
+    return pm
+
+
+def set_status(actor: User, pm: Postmortem, target: PostmortemStatus,
+               now: datetime | None = None) -> Postmortem:
+    needed = TRANSITIONS.get((pm.status, target))
+    if needed is None:
+        raise Conflict(_("A postmortem cannot go from %(a)s to %(b)s.", a=pm.status.value,
+                         b=target.value))
+    if not actor.can(needed):
+        raise Forbidden(_("Only a %(role)s or above may do this.", role=needed.value))
+    now = now or utcnow()
+    old = pm.status
+    pm.status = target
+    if target == PostmortemStatus.published:
+        pm.published_by, pm.published_at = actor, now
+    db.session.flush()
+    record_event(pm.incident, actor, EventKind.postmortem_status, at=now,
+                 data={"from": old.value, "to": target.value})
+    search.enqueue(DOC_TYPE, pm.id)
+    return pm
+
+
+def publish(actor: User, pm: Postmortem) -> Postmortem:
+    """Straight to published (review is a step, not a gate, for a lead)."""
+    if pm.status == PostmortemStatus.draft:
+        set_status(actor, pm, PostmortemStatus.in_review)
+    if pm.status != PostmortemStatus.published:
+        set_status(actor, pm, PostmortemStatus.published)
+    return pm
+
+
+@close_check
+def _postmortem_published(incident: Incident) -> list[str]:
+    if not incident.grade.postmortem_required:
+        return []
+    pm = for_incident(incident.id)
+    if pm is not None and pm.status == PostmortemStatus.published:
+        return []
+    return [_("A published postmortem is required for %(grade)s incidents.",
+              grade=incident.grade.name)]
+
+
+# --- search: published postmortems, without customers' personal data ---------------------------
+
+def customer_pii(incident: Incident) -> list[str]:
+    return [v for c in incident.customers for v in (c.name, c.contact, c.reference) if v]
+
+
+def _document(pm: Postmortem) -> search.Document:
+    incident = pm.incident
+    return search.Document(
+        type=DOC_TYPE, id=pm.id, title=incident.title, body=pm.body, grade=incident.grade.name,
+        category=incident.category.slug if incident.category else "", tags=[],
+        date=pm.published_at, extra={"incident_id": incident.id}, known_pii=customer_pii(incident))
+
+
+def _load(ids: list[int]) -> dict[int, search.Document | None]:
+    found = {p.id: p for p in db.session.scalars(select(Postmortem).where(Postmortem.id.in_(ids)))}
+    return {i: _document(found[i]) if i in found and found[i].status == PostmortemStatus.published
+            else None for i in ids}
+
+
+def _iterate():
+    query = (select(Postmortem).where(Postmortem.status == PostmortemStatus.published)
+             .order_by(Postmortem.id).execution_options(yield_per=500))
+    for pm in db.session.scalars(query):
+        yield _document(pm)
+
+
+search.register(DOC_TYPE, _load, _iterate)
+
+
+# --- action items ----------------------------------------------------------------------------
+
+def add_action(actor: User, incident: Incident, *, title: str, owner: User, kind: ActionKind,
+               due_date: date | None = None, now: datetime | None = None) -> ActionItem:
+    require_role(actor, Role.agent)
+    title = (title or "").strip()
+    if not title or len(title) > 300 or bad_text(title):
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"title": _("Give a short title (at most 300 characters).")})
+    if not owner.active or owner.role == Role.viewer:
+        raise ValidationFailed(_("Some fields need attention."),
+                               {"owner": _("The owner must be an active member of staff.")})
+    now = now or utcnow()
+    item = ActionItem(incident=incident, title=title, owner=owner, kind=kind, due_date=due_date,
+                      status=ActionStatus.open, created_by_id=actor.id, created_at=now)
+    db.session.add(item)
+    db.session.flush()
+    record_event(incident, actor, EventKind.action_item_added, title, at=now,
+                 data={"action_item_id": item.id, "kind": kind.value})
+    return item
+
+
+def get_action(item_id: int) -> ActionItem:
+    item = db.session.get(ActionItem, item_id)
+    if item is None:
+        raise NotFound(_("Action item %(id)s does not exist.", id=item_id))
+    return item
+
+
+def complete_action(actor: User, item: ActionItem, now: datetime | None = None) -> ActionItem:
+    require_role(actor, Role.agent)
+    if item.status == ActionStatus.done:
+        raise Conflict(_("This action item is already done."))
+    now = now or utcnow()
+    item.status, item.closed_by, item.closed_at = ActionStatus.done, actor, now
+    db.session.flush()
+    record_event(item.incident, actor, EventKind.action_item_done, item.title, at=now,
+                 data={"action_item_id": item.id})
+    return item
+
+
+def actions_for(incident_id: int) -> list[ActionItem]:
+    return list(db.session.scalars(select(ActionItem).where(ActionItem.incident_id == incident_id)
+                                   .order_by(ActionItem.status, ActionItem.due_date, ActionItem.id)))
+
+
+def open_actions(today: date) -> list[ActionItem]:
+    """All open items, overdue first, then by due date (undated last)."""
+    overdue = case((ActionItem.due_date < today, 0), else_=1)
+    undated = case((ActionItem.due_date.is_(None), 1), else_=0)
+    return list(db.session.scalars(select(ActionItem).where(ActionItem.status == ActionStatus.open)
+                                   .order_by(overdue, undated, ActionItem.due_date, ActionItem.id)))
+
+
+def _changes_for_letters(incident: Incident, language: str) -> list[str]:
+    """"What will change" in apology drafts: the incident's action items, done and open."""
+    lines = []
+    for item in actions_for(incident.id):
+        if item.status == ActionStatus.done:
+            lines.append(f"{item.title} (완료)" if language == "ko" else f"{item.title} (done)")
+        elif item.due_date:
+            due = item.due_date.isoformat()
+            lines.append(f"{item.title} ({due}까지)" if language == "ko" else f"{item.title} (by {due})")
+        else:
+            lines.append(item.title)
+    return lines
+
+
+apology_services.change_sources.append(_changes_for_letters)
