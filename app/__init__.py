@@ -45,6 +45,10 @@ def register_blueprints(app: Flask) -> None:
     from incidents.apology import views as apology_views
     from incidents.compensation import api as compensation_api
     from incidents.compensation import views as compensation_views
+    from incidents.dashboard import api as dashboard_api
+    from incidents.dashboard import views as dashboard_views
+    from incidents.escalation import api as escalation_api
+    from incidents.escalation import views as escalation_views
     from incidents.postmortem import api as postmortem_api
     from incidents.postmortem import views as postmortem_views
     from playbooks import api as playbooks_api
@@ -59,8 +63,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(apology_views.bp)
     app.register_blueprint(postmortem_views.bp)
     app.register_blueprint(playbooks_views.bp)
+    app.register_blueprint(escalation_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    escalation_views.init_app(app)
     api.register(app, [incidents_api.bp, compensation_api.bp, apology_api.bp, postmortem_api.bp,
-                       playbooks_api.bp])
+                       playbooks_api.bp, escalation_api.bp, dashboard_api.bp])
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -59,7 +59,7 @@ def safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and \
             not target.startswith("//") and "\\" not in target and target.isprintable():
         return target
-    return url_for("incidents.index")
+    return url_for("root.home")
 
 
 def init_app(app: Flask) -> None:

@@ -62,10 +62,21 @@ def demo(password):
     click.echo(summary)
 
 
+@click.command("escalations")
+def escalations():
+    """Escalate incidents not shared within their grade's target (run every minute by cron)."""
+    from incidents.escalation.services import run_escalations
+
+    count = run_escalations()
+    db.session.commit()
+    click.echo(f"{count} escalation(s).")
+
+
 def init_app(app: Flask) -> None:
     from playbooks.cli import playbooks, search_group
 
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(escalations)
     app.cli.add_command(playbooks)
     app.cli.add_command(search_group)

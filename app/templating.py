@@ -91,8 +91,15 @@ def grade_styles() -> Markup:
     return g.grade_styles
 
 
+def fromiso(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["fromiso"] = fromiso
     app.jinja_env.globals.update(Role=Role, role_label=role_label, status_label=status_label,
                                  role_label_value=role_label_value, percent=percent,
                                  category_label=category_label, money=format_money,

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.timeutil import as_utc
 from incidents import services
+from incidents.escalation.models import AbuseCase
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.schemas import (
     CustomerCreate,
@@ -75,9 +76,14 @@ def detail_dict(incident: Incident, user: User) -> dict:
     events = db.session.scalars(select(TimelineEvent)
                                 .where(TimelineEvent.incident_id == incident.id)
                                 .order_by(TimelineEvent.created_at, TimelineEvent.id))
+    case = db.session.get(AbuseCase, incident.id)
+    abuse = None if case is None else {
+        "kind": case.kind.value, "lead": _person(case.lead),
+        "previous_owner": _person(case.previous_owner),
+        "outcome": case.outcome.value if case.outcome else None, "outcome_note": case.outcome_note}
     return {**incident_dict(incident, user),
             "affected_customers": [customer_dict(c) for c in incident.customers],
-            "timeline": [event_dict(e) for e in events]}
+            "timeline": [event_dict(e) for e in events], "abuse": abuse}
 
 
 def _resolve(data, fields: set[str]) -> dict:
@@ -93,7 +99,7 @@ def _resolve(data, fields: set[str]) -> dict:
             changes["owner"] = services.find_user(value)
         elif name == "responder_emails":
             changes["responders"] = [services.find_user(e, "responder_emails") for e in value]
-        elif name not in ("version", "affected_customers"):
+        elif name not in ("version", "affected_customers", "abuse_kind"):
             changes[name] = value
     return changes
 
@@ -105,7 +111,7 @@ def create(data: IncidentCreate):
     changes = _resolve(data, fields - {"title"})
     customers = [services.CustomerData(**c.model_dump()) for c in data.affected_customers]
     incident = services.create_incident(api_user(), title=data.title, customers=customers,
-                                        **changes)
+                                        abuse_kind=data.abuse_kind, **changes)
     playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
     db.session.commit()
     return detail_dict(incident, api_user())
@@ -136,10 +142,11 @@ def patch(incident_id: int, data: IncidentPatch):
     incident = services.get_incident(incident_id)
     if "title" in data.model_fields_set and data.title is None:
         data.title = ""  # explicit null title: let the service say it is required
-    sent = {f for f in data.model_fields_set if f != "version"}
+    sent = {f for f in data.model_fields_set if f not in ("version", "abuse_kind")}
     nullable = {"category", "channel", "affected_count"}
     changes = _resolve(data, {f for f in sent if getattr(data, f) is not None or f in nullable})
-    services.update_incident(api_user(), incident, changes, expected_version=data.version)
+    services.update_incident(api_user(), incident, changes, expected_version=data.version,
+                             abuse_kind=data.abuse_kind)
     db.session.commit()
     return detail_dict(incident, api_user())
 

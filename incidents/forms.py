@@ -56,7 +56,11 @@ class IncidentForm(CustomerFields):
     impact = TextAreaField(_l("Customer impact"), validators=[Length(max=20_000), storable])
     affected_count = IntegerField(_l("Customers affected"),
                                   validators=[Optional(), NumberRange(min=0, max=1_000_000_000)])
-    abusive_customer = BooleanField(_l("Abusive customer"))
+    abusive_customer = BooleanField(_l("Abusive customer"),
+                                    description=_l("The case goes to the lead on duty at once."))
+    abuse_kind = SelectField(_l("What crossed the line"), validators=[Optional()], choices=[
+        ("other", _l("Other")), ("threat", _l("Threat")), ("extortion", _l("Extortion")),
+        ("harassment", _l("Harassment")), ("insult", _l("Insult"))])
     one_stop = BooleanField(_l("Resolved at first contact by one person (one-stop)"))
 
 

@@ -60,6 +60,10 @@ class EventKind(enum.Enum):
     action_item_added = "action_item_added"
     action_item_done = "action_item_done"
     playbook_made = "playbook_made"
+    notification = "notification"
+    escalation = "escalation"
+    abuse_flagged = "abuse_flagged"
+    abuse_outcome = "abuse_outcome"
 
 
 incident_responders = Table(
@@ -76,6 +80,8 @@ class Incident(db.Model):
         # The list's default order: most urgent grade first, then the oldest.
         Index("ix_incidents_urgency", "grade_rank", "detected_at", "id"),
         Index("ix_incidents_status_urgency", "status", "grade_rank", "detected_at"),
+        # Dashboard periods select incidents by detection time.
+        Index("ix_incidents_detected_at", "detected_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

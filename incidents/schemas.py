@@ -44,6 +44,8 @@ class IncidentFields(Strict):
     affected_count: int | None = Field(None, ge=0, le=1_000_000_000)
     responder_emails: list[EmailStr] | None = Field(None, max_length=100)
     abusive_customer: bool = False
+    abuse_kind: Literal["threat", "extortion", "harassment", "insult", "other"] | None = Field(
+        None, description="What crossed the line, with abusive_customer")
     one_stop: bool = False
 
 
@@ -69,6 +71,7 @@ class IncidentPatch(Strict):
     affected_count: int | None = Field(None, ge=0, le=1_000_000_000)
     responder_emails: list[EmailStr] | None = Field(None, max_length=100)
     abusive_customer: bool | None = None
+    abuse_kind: Literal["threat", "extortion", "harassment", "insult", "other"] | None = None
     one_stop: bool | None = None
     version: int | None = Field(None, description="Refuse the edit if the incident has moved on")
 
@@ -150,9 +153,18 @@ class IncidentOut(BaseModel):
     allowed_transitions: list[Status] = Field(description="For the calling user")
 
 
+class AbuseOut(BaseModel):
+    kind: str
+    lead: PersonOut
+    previous_owner: PersonOut
+    outcome: Literal["concede", "hold", "part_ways"] | None
+    outcome_note: str
+
+
 class IncidentDetailOut(IncidentOut):
     affected_customers: list[CustomerOut]
     timeline: list[EventOut]
+    abuse: AbuseOut | None = None
 
 
 class IncidentListOut(BaseModel):

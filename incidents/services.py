@@ -154,6 +154,12 @@ def require_role(actor: User, role: Role) -> None:
 
 # --- creation and edits ---------------------------------------------------------------------
 
+# Features react to incidents being opened or changed (notify the role on duty, start the
+# abusive-customer protocol) through these hooks, so the rule lives in one place for web and API.
+# created: (actor, incident, extra, now); updated: (actor, incident, before, extra, now).
+created_hooks: list[Callable] = []
+updated_hooks: list[Callable] = []
+
 def create_incident(actor: User, *, title: str, grade: Grade, description: str = "",
                     category: Category | None = None, channel: Channel | None = None,
                     detected_at: datetime | None = None, owner: User | None = None,
@@ -161,7 +167,7 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
                     affected_count: int | None = None,
                     customers: Iterable[CustomerData] = (), abusive_customer: bool = False,
                     one_stop: bool = False, responders: Iterable[User] = (),
-                    now: datetime | None = None) -> Incident:
+                    abuse_kind: str | None = None, now: datetime | None = None) -> Incident:
     require_role(actor, Role.agent)
     now = now or utcnow()
     incident = Incident(
@@ -188,14 +194,20 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
     for customer in incident.customers:
         record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id}, at=now)
     db.session.flush()
+    for hook in created_hooks:
+        hook(actor, incident, {"abuse_kind": abuse_kind}, now)
+    db.session.flush()
     return incident
 
 
 def update_incident(actor: User, incident: Incident, changes: dict,
-                    expected_version: int | None = None, now: datetime | None = None) -> Incident:
+                    expected_version: int | None = None, now: datetime | None = None,
+                    abuse_kind: str | None = None) -> Incident:
     """Apply `changes` (field -> new value, already resolved to objects) and log them."""
     require_role(actor, Role.agent)
     now = now or utcnow()
+    before = {"grade_rank": incident.grade_rank, "grade": incident.grade.name,
+              "abusive_customer": incident.abusive_customer, "owner_id": incident.owner_id}
     if expected_version is not None and expected_version != incident.version:
         raise StaleEdit(_("Someone changed this incident while you were editing it. "
                           "Your changes were not saved; reload to see theirs, then edit again."))
@@ -243,6 +255,9 @@ def update_incident(actor: User, incident: Incident, changes: dict,
             edited.append(field)
     if edited:
         record_event(incident, actor, EventKind.edited, data={"fields": edited}, at=now)
+    db.session.flush()
+    for hook in updated_hooks:
+        hook(actor, incident, before, {"abuse_kind": abuse_kind}, now)
     db.session.flush()
     return incident
 

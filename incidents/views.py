@@ -35,7 +35,7 @@ root = Blueprint("root", __name__)
 
 @root.get("/")
 def home():
-    return redirect(url_for("incidents.index"))
+    return redirect(url_for("dashboard.index"))
 
 
 def _grades() -> list[Grade]:
@@ -135,7 +135,7 @@ def create():
         customer = _customer_data(form)
         try:
             incident = services.create_incident(current_user, customers=[customer] if customer else [],
-                                                **changes)
+                                                abuse_kind=form.abuse_kind.data, **changes)
         except DomainError as err:
             db.session.rollback()
             apply_errors(form, err)
@@ -190,7 +190,8 @@ def edit(incident_id: int):
             changes.pop("detected_at")
         try:
             services.update_incident(current_user, incident, changes,
-                                     expected_version=int(form.version.data))
+                                     expected_version=int(form.version.data),
+                                     abuse_kind=form.abuse_kind.data)
         except DomainError as err:
             db.session.rollback()
             apply_errors(form, err)

@@ -19,8 +19,9 @@ from incidents import services
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+# The once-a-minute escalation check is off in tests: they call run_escalations(now).
 BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-               "SQLALCHEMY_ENGINE_OPTIONS": {}}
+               "SQLALCHEMY_ENGINE_OPTIONS": {}, "ESCALATION_CHECK_SECONDS": 0}
 
 
 def _reset_postgres(url: str) -> None:

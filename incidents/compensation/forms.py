@@ -17,14 +17,21 @@ TYPE_LABELS = {CompType.refund: _l("Refund"), CompType.replacement: _l("Replacem
 
 
 class ProposeForm(FlaskForm):
+    # Explicit ids: the incident page holds other forms with a `note` or `customer` field,
+    # and a duplicate id would tie these labels to the wrong input.
     comp_type = SelectField(_l("Type"), choices=[(t.value, TYPE_LABELS[t]) for t in CompType],
-                            validators=[InputRequired()])
+                            validators=[InputRequired()], id="comp-type")
     amount = StringField(_l("Amount"), validators=[InputRequired(), Length(max=30)],
-                         description=_l("In the currency's ordinary units, e.g. 30000 or 12.50."))
-    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
-    customer = SelectField(_l("For customer"), coerce=int, validators=[Optional()])
-    note = TextAreaField(_l("Why, in a sentence"), validators=[Length(max=5000), storable])
-    approve = BooleanField(_l("Approve now if it is within my authority"), default=True)
+                         description=_l("In the currency's ordinary units, e.g. 30000 or 12.50."),
+                         id="comp-amount")
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)],
+                           id="comp-currency")
+    customer = SelectField(_l("For customer"), coerce=int, validators=[Optional()],
+                           id="comp-customer")
+    note = TextAreaField(_l("Why, in a sentence"), validators=[Length(max=5000), storable],
+                         id="comp-note")
+    approve = BooleanField(_l("Approve now if it is within my authority"), default=True,
+                           id="comp-approve")
 
 
 class DecisionForm(FlaskForm):

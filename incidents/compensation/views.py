@@ -138,7 +138,8 @@ def decide(comp_id: int, action: str):
         _ACTIONS[action](current_user, comp, form.reason.data or "")
     except DomainError as err:
         db.session.rollback()
-        flash(err.message, "error")
+        # The inline reason box has no room for field errors, so the message carries them.
+        flash(" ".join([err.message, *err.fields.values()]), "error")
         if request.form.get("from") == "queue":
             return approvals(err.status)
         return render_detail(incident_services.load_for_page(incident_id), err.status)
@@ -212,14 +213,21 @@ def policy():
                         errors[name] = _("Not an amount.")
                 rules.append(services.RuleData(comp_type, grade, **values) if len(values) == 4
                              else None)
+        submitted = [r for r in rules if r]
         try:
             if errors:
                 raise ValidationFailed(_("Some amounts are not numbers; nothing was saved."))
-            services.set_policy(current_user, new_currency, [r for r in rules if r])
+            services.set_policy(current_user, new_currency, submitted)
         except DomainError as err:
             db.session.rollback()
             flash(err.message, "error")
             code = err.status
+            # The service names rules by position ("rules.3.lead"); show each on its cell.
+            for key, message in err.fields.items():
+                parts = key.split(".")
+                if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(submitted):
+                    data = submitted[int(parts[1])]
+                    errors[f"{data.type.value}.{data.grade.id}.{parts[2]}"] = message
         else:
             db.session.commit()
             flash(_("Authority policy saved."), "success")

@@ -1,0 +1,231 @@
+"""The dashboard (the home page), its CSV downloads, and growth figures for the inquiry ratio."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.auth import role_required
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import locale_code
+from app.models import Category, Grade, Role
+from app.money import format_money
+from incidents.compensation.forms import TYPE_LABELS
+from incidents.compensation.models import CompType
+from incidents.compensation.services import policy_currency
+from incidents.dashboard import metrics
+from incidents.dashboard.charts import Bar, bar_chart
+from incidents.dashboard.models import GrowthFigure
+
+bp = Blueprint("dashboard", __name__)
+
+TIME_KEYS = {"time_to_share_minutes": _l("Time to share"),
+             "time_to_mitigate_minutes": _l("Time to mitigate"),
+             "time_to_resolve_minutes": _l("Time to resolve")}
+BUCKET_LABELS = {"under_1h": _l("under 1 hour"), "under_1d": _l("under 1 day"),
+                 "under_7d": _l("1–7 days"), "over_7d": _l("over 7 days")}
+
+
+class PeriodForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To (inclusive)"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
+
+
+class GrowthForm(FlaskForm):
+    metric = StringField(_l("Figure"), default="orders", validators=[InputRequired(), Length(max=40)],
+                         description=_l("orders, payments, signups, ..."))
+    granularity = SelectField(_l("Per"), choices=[("week", _l("week")), ("month", _l("month"))])
+    start = DateField(_l("Starting"), validators=[InputRequired()])
+    value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=0)])
+
+
+class GrowthUploadForm(FlaskForm):
+    file = FileField(_l("CSV file (metric, period, start, value)"))
+
+
+def period(form: PeriodForm) -> tuple[datetime, datetime, date, date]:
+    end_day = form.end.data or datetime.now(UTC).date()
+    start_day = form.start.data or end_day - timedelta(days=29)
+    if start_day > end_day:
+        start_day, end_day = end_day, start_day
+    start = datetime.combine(start_day, time.min, tzinfo=UTC)
+    end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=UTC)
+    return start, end, start_day, end_day
+
+
+def _category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def _duration(minutes: float | None) -> str:
+    if minutes is None:
+        return "—"
+    return format_timedelta(timedelta(minutes=minutes), threshold=1.1)
+
+
+def _charts(figures: dict, grades: dict[str, Grade]) -> dict:
+    no_data = _("No data for this period.")
+    charts = {}
+    charts["open"] = bar_chart(_("Open incidents by grade"), [
+        Bar(name, v["count"], grades[name].colour, text=str(v["count"]))
+        for name, v in figures["open_by_grade"].items()], no_data=no_data)
+    for key, label in TIME_KEYS.items():
+        charts[key] = bar_chart(str(label), [
+            Bar(name, v["median"], grades[name].colour, marker=v.get("target"),
+                text=_duration(v["median"]))
+            for name, v in figures[key]["by_grade"].items()], no_data=no_data)
+    currency = policy_currency()
+    charts["compensation"] = bar_chart(_("Compensation paid by type"), [
+        Bar(str(TYPE_LABELS[CompType(t)]), v, text=format_money(v, currency))
+        for t, v in figures["compensation_by_type"].items()], no_data=no_data)
+    charts["recurrence"] = bar_chart(_("Incidents by category"), [
+        Bar(slug or _("no category"), n, "#5b6672", text=str(n))
+        for slug, n in list(figures["recurrence_by_category"].items())[:10]], no_data=no_data)
+    return charts
+
+
+@bp.get("/dashboard")
+def index():
+    form = PeriodForm(request.args)
+    locale = locale_code()
+    categories = list(db.session.scalars(select(Category).order_by(Category.name)))
+    form.category.choices = [("", _("All categories"))] + [(c.slug, c.label(locale)) for c in categories]
+    form.validate()
+    start, end, start_day, end_day = period(form)
+    category = _category(form.category.data)
+    figures = metrics.compute(start, end, category, request.args.get("metric"))
+    grades = {g.name: g for g in db.session.scalars(select(Grade))}
+    form.start.data, form.end.data = start_day, end_day
+    return render_template("dashboard/index.html", form=form, f=figures, charts=_charts(figures, grades),
+                           grades=grades, time_keys=TIME_KEYS, bucket_labels=BUCKET_LABELS,
+                           duration=_duration, currency=policy_currency(), type_labels=TYPE_LABELS,
+                           CompType=CompType, metrics_available=metrics.metrics_available(),
+                           number=format_decimal)
+
+
+def _csv(rows: list[list]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+@bp.get("/dashboard.csv")
+def download():
+    form = PeriodForm(request.args)
+    form.category.choices = [("", "")] + [(c.slug, c.slug) for c in db.session.scalars(select(Category))]
+    form.validate()
+    start, end, start_day, end_day = period(form)
+    f = metrics.compute(start, end, _category(form.category.data), request.args.get("metric"))
+    chart = request.args.get("chart", "")
+    if chart == "open":
+        rows = [["grade", "open", *BUCKET_LABELS]] + [
+            [g, v["count"], *(v[b] for b in BUCKET_LABELS)] for g, v in f["open_by_grade"].items()]
+    elif chart in TIME_KEYS:
+        rows = [["grade", "median_minutes", "p90_minutes", "count", "target_minutes"]] + [
+            [g, v["median"], v["p90"], v["count"], v.get("target")]
+            for g, v in f[chart]["by_grade"].items()] + [
+            ["all", f[chart]["median"], f[chart]["p90"], f[chart]["count"], ""]]
+    elif chart == "compensation":
+        rows = [["type", "amount_minor_units", "currency"]] + [
+            [t, v, policy_currency()] for t, v in f["compensation_by_type"].items()]
+    elif chart == "recurrence":
+        rows = [["category", "incidents"]] + [[k, v] for k, v in f["recurrence_by_category"].items()]
+    elif chart == "summary":
+        rows = [["figure", "value"], ["incidents", f["incidents"]],
+                ["one_stop_rate", f["one_stop_rate"]], ["inquiry_ratio", f["inquiry_ratio"]],
+                ["inquiry_metric", f["inquiry_metric"]], ["apologies_sent", f["apologies_sent"]],
+                ["action_items_open", f["action_items"]["open"]],
+                ["action_items_overdue", f["action_items"]["overdue"]]]
+    else:
+        abort(404)
+    return Response(_csv(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=dashboard-{chart}-{start_day}-{end_day}.csv"})
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _period_end(granularity: str, start: date) -> date:
+    if granularity == "week":
+        return start + timedelta(days=7)
+    if granularity == "month":
+        return _add_months(start.replace(day=1), 1)
+    raise ValueError(f"period must be week or month, not {granularity!r}")
+
+
+@bp.route("/admin/growth", methods=["GET", "POST"])
+@role_required(Role.admin)
+def growth():
+    form, upload = GrowthForm(prefix="one"), GrowthUploadForm(prefix="csv")
+    code = 200
+    if request.method == "POST":
+        try:
+            if "one-submit" in request.form and form.validate_on_submit():
+                start = form.start.data
+                if form.granularity.data == "month":
+                    start = start.replace(day=1)
+                metrics.add_growth(current_user, form.metric.data, start,
+                                   _period_end(form.granularity.data, start), form.value.data)
+                message = _("Figure saved.")
+            elif "csv-submit" in request.form and upload.validate_on_submit() and upload.file.data:
+                message = _("%(n)s figures saved.", n=_import_csv(upload.file.data.read()))
+            else:
+                raise DomainError(_("Some fields need attention."))
+        except DomainError as err:
+            db.session.rollback()
+            flash(" ".join([err.message, *err.fields.values()]), "error")
+            code = 422
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("dashboard.growth"))
+    figures = db.session.scalars(select(GrowthFigure).order_by(GrowthFigure.metric,
+                                                               GrowthFigure.period_start.desc()))
+    return render_template("dashboard/growth.html", form=form, upload=upload, figures=figures), code
+
+
+def _import_csv(raw: bytes) -> int:
+    """All rows or none; each bad row is named by its line number."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(_("The file is not UTF-8 text.")) from None
+    problems, count = [], 0
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or (number == 1 and row[0].strip().lower() == "metric"):
+            continue
+        try:
+            metric, granularity, start_text, value = (c.strip() for c in row[:4])
+            start = date.fromisoformat(start_text)
+            if granularity == "month":
+                start = start.replace(day=1)
+            metrics.add_growth(current_user, metric, start, _period_end(granularity, start),
+                               int(value))
+            count += 1
+        except (ValueError, DomainError) as err:
+            problems.append(_("line %(n)s: %(problem)s", n=number,
+                              problem=getattr(err, "message", str(err))))
+    if problems:
+        raise DomainError(_("Nothing was saved."), {"csv": "; ".join(problems[:20])})
+    return count
