@@ -1,0 +1,1 @@
+"""Tests of compensation and the authority funnel (DOMAIN.md sections 3-4)."""
