@@ -1,0 +1,1 @@
+"""Real-browser tests: headless Chromium against the app served on a local port."""

@@ -1,0 +1,104 @@
+"""Opening an incident and working it through its statuses, as an agent and as a lead."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def grade_radio(page: Page, name: str):
+    # Anchored: "Red" is also inside "Postmortem required." in the other grades' labels.
+    return page.get_by_role("radio", name=re.compile(rf"^{name}\b"))
+
+
+def status_steps(page: Page):
+    return page.get_by_role("region", name="Status").get_by_role("listitem")
+
+
+def open_incident(page: Page, title: str, grade: str) -> None:
+    page.goto("/incidents/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Open incident").click()
+    expect(page.get_by_role("heading", name="Open incident")).to_be_visible()
+    page.get_by_label("Title", exact=True).fill(title)
+    grade_radio(page, grade).check()
+    page.get_by_role("button", name="Open incident").click()
+
+
+def test_agent_opens_an_incident_and_works_it_to_closed(page, seed_user, sign_in, sign_out):
+    agent = seed_user("agent", name="Seoyeon Park")
+    lead = seed_user("lead", name="Minji Kim")
+    sign_in(page, agent)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Open incident").click()
+    picker = page.get_by_role("group", name="Grade")
+    # The picker explains every grade, so an agent can choose without asking.
+    for grade, meaning in [("Red", "Threatens the company"), ("Orange", "Serious harm"),
+                           ("Blue", "One customer harmed or angry"), ("Green", "Minor inconvenience")]:
+        expect(picker.get_by_role("radio", name=re.compile(rf"^{grade}\b"))).to_have_accessible_name(
+            re.compile(meaning))
+    expect(grade_radio(page, "Red")).to_have_accessible_name(re.compile("Postmortem required"))
+    page.get_by_label("Title", exact=True).fill("Courier left the parcel at the wrong address")
+    grade_radio(page, "Blue").check()
+    expect(grade_radio(page, "Blue")).to_be_checked()
+    page.get_by_role("button", name="Open incident").click()
+
+    expect(page).to_have_url(re.compile(r"/incidents/\d+$"))
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"Incident #\d+ opened\."))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Courier left the parcel at the wrong address")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Blue")
+    expect(status_steps(page).filter(has_text="Detected")).to_have_class("current")
+
+    for status in ("Shared", "Mitigated"):
+        page.get_by_role("button", name=f"Mark {status}").click()
+        expect(page.get_by_role("status")).to_have_text(f"Status is now {status}.")
+        expect(status_steps(page).filter(has_text=status)).to_have_class("current")
+
+    page.get_by_label("Text", exact=True).fill("Called the courier; parcel collected from the neighbour.")
+    page.get_by_role("button", name="Add to timeline").click()
+    timeline = page.locator("ol.timeline")
+    expect(timeline.get_by_role("listitem").first).to_contain_text(
+        "Called the courier; parcel collected from the neighbour.")
+    expect(timeline.get_by_role("listitem").first).to_contain_text("Seoyeon Park")
+
+    for status in ("Resolved", "Closed"):
+        page.get_by_role("button", name=f"Mark {status}").click()
+        expect(page.get_by_role("status")).to_have_text(f"Status is now {status}.")
+        expect(status_steps(page).filter(has_text=status)).to_have_class("current")
+    expect(timeline).to_contain_text("moved the status from Resolved to Closed")
+    # A closed incident is settled record: only a lead may reopen it.
+    expect(page.get_by_role("button", name=re.compile("^Mark "))).to_have_count(0)
+    expect(page.get_by_role("button", name="Reopen")).to_have_count(0)
+    incident_url = page.url
+
+    sign_out(page)
+    sign_in(page, lead)
+    page.goto(incident_url)
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_role("status")).to_have_text("Status is now Shared.")
+    expect(status_steps(page).filter(has_text="Shared")).to_have_class("current")
+    expect(timeline).to_contain_text("moved the status from Closed to Shared")
+
+
+def test_closing_a_red_incident_needs_a_postmortem(page, seed_user, sign_in):
+    sign_in(page, seed_user("lead"))
+    open_incident(page, "Allergen missing from the dessert label", "Red")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Red")
+
+    page.get_by_role("button", name="Mark Closed").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Cannot close yet: A published postmortem is required for Red incidents.")
+    expect(status_steps(page).filter(has_text="Detected")).to_have_class("current")
+    expect(page.get_by_role("button", name="Mark Shared")).to_be_visible()
+
+
+def test_an_empty_title_is_refused_with_the_grade_kept(page, seed_user, sign_in):
+    sign_in(page, seed_user("agent"))
+    open_incident(page, "", "Orange")
+
+    expect(page.get_by_role("heading", name="Open incident")).to_be_visible()
+    expect(page.get_by_role("alert").first).to_contain_text("Please correct the fields marked below.")
+    expect(page.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(grade_radio(page, "Orange")).to_be_checked()
