@@ -48,9 +48,16 @@ def locale_code() -> str:
     return str(get_locale() or "en")
 
 
+# CLDR's Korean short and medium formats write AM/PM as "AM"/"PM"; Korean readers
+# expect 오전/오후, which the wide day-period form ("aaaa") gives.
+KO_FORMATS = {"short": "yy. M. d. aaaa h:mm", "medium": "y. M. d. aaaa h:mm:ss"}
+
+
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
+    if locale_code() == "ko":
+        fmt = KO_FORMATS.get(fmt, fmt)
     return format_datetime(as_utc(value), fmt)
 
 

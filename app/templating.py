@@ -99,6 +99,7 @@ def fromiso(value: str):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["letter"] = lambda text: render_markdown(text, breaks=True)
     app.jinja_env.filters["fromiso"] = fromiso
     app.jinja_env.globals.update(Role=Role, role_label=role_label, status_label=status_label,
                                  role_label_value=role_label_value, percent=percent,

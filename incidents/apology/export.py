@@ -29,7 +29,7 @@ def subject(letter: ApologyLetter) -> str:
 
 def to_html(letter: ApologyLetter, version: ApologyVersion) -> str:
     return render_template("apology/print.html", letter=letter, version=version,
-                           body=render_markdown(version.body), subject=subject(letter))
+                           body=render_markdown(version.body, breaks=True), subject=subject(letter))
 
 
 def to_eml(letter: ApologyLetter, version: ApologyVersion) -> bytes:

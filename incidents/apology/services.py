@@ -69,7 +69,9 @@ def _body(text: str) -> str:
     if len(text) > BODY_MAX or bad_text(text):
         raise ValidationFailed(_("The letter cannot be saved."), {"body": _(
             "At most %(n)s ordinary characters.", n=BODY_MAX)})
-    return text
+    # Browsers send a textarea with CRLF and the API strips outer whitespace: store one form
+    # (as drafts are rendered), so saving unchanged text really is unchanged.
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip() + "\n"
 
 
 def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
