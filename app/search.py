@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from whoosh import highlight
@@ -161,9 +161,17 @@ def enqueue(doc_type: str, doc_id: int) -> None:
         g.search_dirty = True
 
 
+_MARKUP = re.compile(r"^\s{0,3}#{1,6}\s*|\*\*|__|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)|`+", re.MULTILINE)
+
+
+def plain(markdown_text: str) -> str:
+    """Markdown markers out, so snippets read as text."""
+    return _MARKUP.sub("", markdown_text)
+
+
 def _fields(doc: Document) -> dict:
     title = redact.clean(doc.title, doc.known_pii)
-    body = redact.clean(doc.body, doc.known_pii)
+    body = plain(redact.clean(doc.body, doc.known_pii))
     return {"key": doc.key, "type": doc.type, "title": title, "body": body,
             "grade": doc.grade or "", "category": doc.category or "",
             "tags": ",".join(t.strip().lower() for t in doc.tags if t.strip()),
@@ -220,16 +228,26 @@ def _new_index_dir() -> Path:
     return path
 
 
+def _create_if_missing() -> Path:
+    """The current index, created if there is none yet; the caller holds the writer lock."""
+    current = _current_dir()
+    if current is None:
+        current = _new_index_dir()
+        _swap_to(current)
+    return current
+
+
 def _ensure_index() -> Path:
     current = _current_dir()
     if current is not None:
         return current
-    with _writer_lock(timeout=30):
+    with _writer_lock(timeout=30) as locked:
         current = _current_dir()
-        if current is None:
-            current = _new_index_dir()
-            _swap_to(current)
-    return current
+        if current is not None:
+            return current
+        if not locked:
+            raise RuntimeError("timed out waiting for the search writer lock")
+        return _create_if_missing()
 
 
 _cache_lock = threading.Lock()
@@ -277,13 +295,25 @@ def pending_count() -> int:
 def apply_pending(timeout: float = 5.0) -> int:
     """Apply outstanding index changes in order; returns how many rows were applied.
 
-    Safe to call from any process at any time: replaying a row is idempotent.
+    Safe to call from any process at any time: replaying a row is idempotent. It uses (and
+    commits) the caller's session, so call it after the unit of work has committed.
     """
+    applied = _apply_batches(timeout)
+    # End the read transaction of the last (empty) look-up: left open, it pinned an old
+    # snapshot, and on SQLite the caller's next write failed at once with "database is
+    # locked" whenever another process had committed in between.
+    db.session.commit()
+    return applied
+
+
+def _apply_batches(timeout: float) -> int:
     applied = 0
     with _writer_lock(timeout) as locked:
         if not locked:
             return 0  # another process is writing and will pick our rows up
-        path = _ensure_index()
+        # Not _ensure_index(): it takes the lock again (a second flock on another descriptor
+        # blocks even in this process) and stalled the first apply on a fresh index for 30 s.
+        path = _create_if_missing()
         ix = _open(path)
         while True:
             rows = list(db.session.scalars(select(IndexChange).where(
@@ -405,10 +435,17 @@ def build_query(text: str) -> Or | None:
     return Or([Term(f, t) for t in tokens for f in ("title", "body")])
 
 
+def _writing_request() -> bool:
+    """A POST (etc.) is inside its unit of work (e.g. incident creation asks for similar
+    playbooks before its commit): applying there would commit that work half-done, so such
+    a request searches the index as it is and leaves pending rows to the next writer."""
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
 def search(text: str, *, types: Iterable[str] = (), grade: str = "", category: str = "",
            tag: str = "", date_from: datetime | None = None, date_to: datetime | None = None,
            page: int = 1, per_page: int = 10, min_match: float = 0.0) -> Results:
-    if pending_count():
+    if pending_count() and not _writing_request():
         apply_pending(timeout=2.0)
     query = build_query(text)
     if query is None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 
 from app import redact, search
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -216,6 +216,11 @@ def feedback(actor: User, incident_id: int, playbook_id: int, action: str) -> Su
                                                      Suggestion.playbook_id == playbook_id))
     if row is None:
         get(playbook_id)
+        # By table name: this package never imports incidents. An unknown id was a 500
+        # (the foreign key refused the row on flush).
+        incidents = table("incidents", column("id"))
+        if db.session.scalar(select(incidents.c.id).where(incidents.c.id == incident_id)) is None:
+            raise NotFound(_("Incident %(id)s does not exist.", id=incident_id))
         row = Suggestion(incident_id=incident_id, playbook_id=playbook_id, rank=0, score=0.0)
         db.session.add(row)
     row.action, row.action_by_id, row.action_at = action, actor.id, utcnow()

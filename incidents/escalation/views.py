@@ -37,6 +37,11 @@ KIND_LABELS = {"threat": _l("Threat"), "extortion": _l("Extortion"), "harassment
                "insult": _l("Insult"), "other": _l("Other")}
 
 
+@bp.app_template_global()
+def abuse_outcome_label(value: str) -> str:
+    return str(OUTCOME_LABELS[AbuseOutcome(value)])
+
+
 class ShiftForm(FlaskForm):
     user = SelectField(_l("Person"), coerce=int, validators=[InputRequired()])
     role = SelectField(_l("Duty"), choices=[("lead", _l("Lead on duty")),
@@ -60,10 +65,13 @@ class OverrideForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
-    outcome = SelectField(_l("Decision"), choices=[(o.value, OUTCOME_LABELS[o]) for o in AbuseOutcome])
-    compensation = SelectField(_l("Compensation given"), coerce=int, validators=[Optional()])
+    # Own ids: the incident page also has the status form's "note" and a "compensation" section.
+    outcome = SelectField(_l("Decision"), choices=[(o.value, OUTCOME_LABELS[o]) for o in AbuseOutcome],
+                          id="abuse-outcome")
+    compensation = SelectField(_l("Compensation given"), coerce=int, validators=[Optional()],
+                               id="abuse-compensation")
     note = TextAreaField(_l("Note (for part ways: the message sent)"),
-                         validators=[Length(max=5000), storable])
+                         validators=[Length(max=5000), storable], id="abuse-note")
 
 
 def _people(form) -> None:

@@ -16,7 +16,7 @@ from incidents import services as incident_services
 from incidents.postmortem import playbook as making
 from incidents.postmortem import services
 from incidents.postmortem.models import ActionItem, ActionKind, Postmortem
-from incidents.schemas import Strict, Text
+from incidents.schemas import Strict
 from playbooks.api import PlaybookOut, playbook_dict
 
 bp = Blueprint("postmortem_api", __name__)
@@ -48,7 +48,6 @@ class ActionIn(Strict):
     owner_email: EmailStr
     kind: ActionKind
     due_date: date | None = None
-    note: Text = ""
 
 
 class ActionOut(BaseModel):

@@ -15,6 +15,7 @@ from app.errors import Conflict
 from app.extensions import db
 from app.models import Role, User
 from app.money import format_money
+from app.templating import role_label
 from incidents.apology.models import ApologyLetter, LetterStatus
 from incidents.compensation import services as comp_services
 from incidents.compensation.forms import TYPE_LABELS
@@ -78,6 +79,12 @@ def _authority_text(incident: Incident, language: str) -> str:
     return "\n".join(lines)
 
 
+def _compensation_text(comps, language: str) -> str:
+    with force_locale(language):  # "Coupon or discount", not the stored "coupon"
+        return "\n".join(f"- {TYPE_LABELS[c.type]}: {format_money(c.amount, c.currency)}"
+                         for c in comps)
+
+
 @dataclass
 class Proposal:
     data: playbook_services.PlaybookData
@@ -94,10 +101,10 @@ def _content(incident: Incident, language: str) -> playbook_services.PlaybookDat
     actions = db.session.scalars(select(TimelineEvent).where(
         TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.action)
         .order_by(TimelineEvent.created_at))
-    steps = [f"{i}. {e.body}" for i, e in enumerate(actions, start=1)]
+    numbered = "\n".join(f"{i}. {e.body}" for i, e in enumerate(actions, start=1))
     letter = section(pm.body, names["letter"])
-    if letter:
-        steps.insert(0, letter)
+    # A blank line between: without it Markdown runs the numbered steps into the letter.
+    steps = [part for part in (letter, numbered) if part]
     comps = db.session.scalars(select(Compensation).where(
         Compensation.incident_id == incident.id,
         Compensation.status.in_((CompStatus.approved, CompStatus.paid))))
@@ -108,18 +115,19 @@ def _content(incident: Incident, language: str) -> playbook_services.PlaybookDat
     items = pm_services.actions_for(incident.id)
     done = "완료" if language == "ko" else "done"
     still_open = "진행 중" if language == "ko" else "open"
-    role = incident.grade.notified_role.value
+    with force_locale(language):
+        escalation = _("%(grade)s: the %(role)s on duty; this time %(name)s (%(title)s) owned it.",
+                       grade=incident.grade.name, role=role_label(incident.grade.notified_role),
+                       name=incident.owner.name, title=incident.owner.title)
     return playbook_services.PlaybookData(
         title=incident.title,
         summary=section(pm.body, names["summary"]) or incident.description,
         symptoms="\n\n".join(t for t in (incident.description, incident.impact) if t),
-        steps="\n".join(steps) or incident.resolution,
+        steps="\n\n".join(steps) or incident.resolution,
         authority=_authority_text(incident, language),
-        compensation="\n".join(f"- {c.type.value}: {format_money(c.amount, c.currency)}"
-                               for c in comps),
+        compensation=_compensation_text(comps, language),
         message=message.current.body if message else "",
-        escalation=(f"{incident.grade.name}: {role}; "
-                    f"{incident.owner.title}"),
+        escalation=escalation,
         prevention="\n".join(f"- [{done if i.status == ActionStatus.done else still_open}] {i.title}"
                              for i in items),
         tags=[t for t in (incident.category.slug if incident.category else "",
@@ -170,7 +178,8 @@ def _merge(target: Playbook, new: playbook_services.PlaybookData, incident: Inci
         if not add or add.strip() in old:
             return old
         return f"{old}\n\n{add}".strip()
-    label = f"#{incident.id} {incident.title}"
+    # Not "#12 title": at the start of a Markdown line "#12" renders as a heading.
+    label = f"{incident.title} (#{incident.id})"
     return playbook_services.PlaybookData(
         title=target.title, summary=join(target.summary, f"- {label}"),
         symptoms=join(target.symptoms, new.symptoms), steps=join(target.steps, new.steps),

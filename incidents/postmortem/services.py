@@ -73,7 +73,9 @@ def timeline_markdown(incident: Incident, language: str) -> str:
             who = event.actor.name if event.actor else _("System")
             body = f": {event.body}" if event.body and event.kind.value in (
                 "note", "action", "status_changed") else ""
-            lines.append(f"- {localtime(event.created_at, 'short')} — {who}: {what}{body}")
+            # The time in bold: a Korean date ("26. 11. 22.") at the start of a list item
+            # otherwise renders as nested numbered lists.
+            lines.append(f"- **{localtime(event.created_at, 'short')}** — {who}: {what}{body}")
     return "\n".join(lines)
 
 

@@ -187,8 +187,10 @@ def make_playbook(incident_id: int):
         flash(err.message, "error")
         return render_detail(incident, err.status)
     form = PlaybookForm(formdata=None, obj=proposal.data,
-                        target=str(proposal.target.id) if proposal.target else "new",
-                        tags=", ".join(proposal.data.tags))
+                        target=str(proposal.target.id) if proposal.target else "new")
+    # Set after: with `obj`, WTForms ignores a keyword for a field the object also has, and
+    # the tags field showed the Python list ("['payment', 'chat']").
+    form.tags.data = ", ".join(proposal.data.tags)
     removed = proposal.removed
     if request.method == "POST" and request.form.get("confirm"):
         form = PlaybookForm()
@@ -196,10 +198,14 @@ def make_playbook(incident_id: int):
             data = _form_data(form, proposal)
             # Anything typed into the form is cleaned too; if that removed something new,
             # show it and ask again: the author always sees what was removed.
-            cleaned, more = playbook_services.redacted(data, making.pm_services.customer_pii(incident))
+            # Known data of this incident and, for a recurrence, of the playbook's earlier
+            # sources: publishing removes both, so both must be shown before it does.
+            known = (making.pm_services.customer_pii(incident)
+                     + playbook_services.known_pii(proposal.target))
+            cleaned, more = playbook_services.redacted(data, known)
             if more:
-                form = PlaybookForm(formdata=None, obj=cleaned, target=form.target.data,
-                                    tags=", ".join(cleaned.tags))
+                form = PlaybookForm(formdata=None, obj=cleaned, target=form.target.data)
+                form.tags.data = ", ".join(cleaned.tags)
                 removed = more
                 flash(_("Personal data was removed from what you typed. Check and confirm again."),
                       "info")

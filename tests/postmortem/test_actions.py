@@ -1,0 +1,274 @@
+"""Action items: owner, due date, kind, status; the open list (overdue first); closing records
+who and when, once; the JSON API; and the "what will change" lines of new apology drafts."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.extensions import db
+from app.timeutil import utcnow
+from incidents.apology import services as apology_services
+from incidents.apology.models import Audience
+from incidents.models import EventKind, TimelineEvent
+from incidents.postmortem import services
+from incidents.postmortem.models import ActionItem, ActionKind, ActionStatus
+from incidents.services import CustomerData
+from tests.postmortem import in_request, text
+
+
+@pytest.fixture(autouse=True)
+def _request_context(app):
+    yield from in_request(app)
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user("agent", name="Seoyeon Park")
+
+
+@pytest.fixture
+def incident(make_incident, agent):
+    return make_incident(agent, grade="Orange", title="Card payment fails at checkout",
+                         impact="Orders could not be paid",
+                         customers=[CustomerData(name="Jiwoo Lee", impact="Charged twice")])
+
+
+def add(actor, incident, title, due=None, kind=ActionKind.prevent, owner=None):
+    item = services.add_action(actor, incident, title=title, owner=owner or actor, kind=kind,
+                               due_date=due)
+    db.session.commit()
+    return item
+
+
+def events(incident, kind) -> list[TimelineEvent]:
+    return list(db.session.scalars(select(TimelineEvent).where(
+        TimelineEvent.incident_id == incident.id, TimelineEvent.kind == kind)))
+
+
+# --- adding ----------------------------------------------------------------------------------------
+
+def test_add_records_owner_due_kind_and_a_timeline_event(incident, agent, make_user):
+    owner = make_user("lead", name="Minji Kim")
+    due = date(2030, 1, 31)
+    item = add(agent, incident, "  Alert on payment error rate  ", due, ActionKind.detect, owner)
+    assert (item.title, item.owner, item.due_date, item.kind, item.status) == (
+        "Alert on payment error rate", owner, due, ActionKind.detect, ActionStatus.open)
+    assert item.created_by_id == agent.id and item.closed_at is None
+    [event] = events(incident, EventKind.action_item_added)
+    assert event.actor == agent and event.body == "Alert on payment error rate"
+    assert event.data == {"action_item_id": item.id, "kind": "detect"}
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 301, "bad\x00text"])
+def test_title_is_required_and_short(incident, agent, title):
+    with pytest.raises(ValidationFailed) as err:
+        services.add_action(agent, incident, title=title, owner=agent, kind=ActionKind.process)
+    assert "title" in err.value.fields
+
+
+def test_owner_must_be_active_staff_and_viewers_cannot_add(incident, agent, make_user):
+    with pytest.raises(ValidationFailed):
+        services.add_action(agent, incident, title="x", owner=make_user("viewer"), kind=ActionKind.process)
+    gone = make_user("agent")
+    gone.active = False
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        services.add_action(agent, incident, title="x", owner=gone, kind=ActionKind.process)
+    with pytest.raises(Forbidden):
+        services.add_action(make_user("viewer"), incident, title="x", owner=agent,
+                            kind=ActionKind.process)
+
+
+def test_web_form_adds_an_item_shown_on_the_incident_page(client, login, incident, make_user):
+    owner = make_user("lead", name="Minji Kim")
+    login("agent")
+    response = client.post(f"/incidents/{incident.id}/actions", data={
+        "title": "Renew certificates automatically", "owner": owner.id, "kind": "prevent",
+        "due_date": "2030-02-01"})
+    assert response.status_code == 302
+    [item] = db.session.scalars(select(ActionItem)).all()
+    assert (item.owner_id, item.kind, item.due_date) == (owner.id, ActionKind.prevent, date(2030, 2, 1))
+    page = text(client.get(f"/incidents/{incident.id}"))
+    assert "Renew certificates automatically" in page and "Minji Kim" in page
+    assert "due 2030-02-01" in page
+
+
+def test_web_form_keeps_what_was_typed_on_error(client, login, incident, agent):
+    login("agent")
+    response = client.post(f"/incidents/{incident.id}/actions", data={
+        "title": "", "owner": agent.id, "kind": "prevent"})
+    assert response.status_code == 422
+    assert db.session.scalars(select(ActionItem)).all() == []
+    bad_kind = client.post(f"/incidents/{incident.id}/actions", data={
+        "title": "Something", "owner": agent.id, "kind": "blame"})
+    assert bad_kind.status_code == 422
+    assert db.session.scalars(select(ActionItem)).all() == []
+
+
+def test_viewer_may_not_add_or_close_on_the_web(client, login, incident, agent):
+    item = add(agent, incident, "Alert on payment error rate")
+    login("viewer")
+    assert client.post(f"/incidents/{incident.id}/actions", data={
+        "title": "x", "owner": agent.id, "kind": "prevent"}).status_code == 403
+    assert client.post(f"/actions/{item.id}/done").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(ActionItem, item.id).status == ActionStatus.open
+
+
+# --- the open list --------------------------------------------------------------------------
+
+@pytest.fixture
+def spread(incident, agent):
+    today = utcnow().date()
+    made = {
+        "later": add(agent, incident, "Later item", today + timedelta(days=20)),
+        "undated": add(agent, incident, "Undated item"),
+        "overdue_a_little": add(agent, incident, "Overdue by a day", today - timedelta(days=1)),
+        "soon": add(agent, incident, "Due today", today),
+        "overdue_a_lot": add(agent, incident, "Overdue by a month", today - timedelta(days=30)),
+        "done": add(agent, incident, "Already done", today - timedelta(days=40)),
+    }
+    services.complete_action(agent, made["done"])
+    db.session.commit()
+    return made
+
+
+EXPECTED_ORDER = ["Overdue by a month", "Overdue by a day", "Due today", "Later item", "Undated item"]
+
+
+def test_open_actions_are_overdue_first_then_by_due_date_undated_last(spread):
+    titles = [i.title for i in services.open_actions(utcnow().date())]
+    assert titles == EXPECTED_ORDER
+
+
+def test_actions_page_lists_open_items_in_that_order(client, login, spread):
+    login("viewer")
+    page = text(client.get("/actions"))
+    rows = re.findall(r"<tr class=\"(overdue)?\">.*?<td>(.*?)</td>\s*<td>(.*?)</td>", page, re.S)
+    assert [title for _late, _due, title in rows] == EXPECTED_ORDER
+    assert [bool(late) for late, _due, _title in rows] == [True, True, False, False, False]
+    assert "Already done" not in page
+    assert "Mark done" not in page  # a viewer only reads
+
+
+def test_api_lists_open_items_in_that_order(api, spread):
+    response = api("viewer").get("/api/v1/action-items")
+    assert response.status_code == 200
+    items = response.get_json()["items"]
+    assert [i["title"] for i in items] == EXPECTED_ORDER
+    assert items[-1]["due_date"] is None and items[0]["status"] == "open"
+
+
+# --- closing ------------------------------------------------------------------------------------
+
+def test_closing_records_who_and_when_once(incident, agent, make_user):
+    item = add(agent, incident, "Alert on payment error rate")
+    closer = make_user("lead", name="Minji Kim")
+    services.complete_action(closer, item)
+    db.session.commit()
+    assert item.status == ActionStatus.done and item.closed_by == closer
+    assert item.closed_at is not None
+    [event] = events(incident, EventKind.action_item_done)
+    assert event.actor == closer and event.data == {"action_item_id": item.id}
+    closed_at = item.closed_at
+    with pytest.raises(Conflict):
+        services.complete_action(agent, item)
+    db.session.rollback()
+    item = db.session.get(ActionItem, item.id)
+    assert item.closed_by == closer and item.closed_at == closed_at
+    assert len(events(incident, EventKind.action_item_done)) == 1
+
+
+def test_closing_on_the_web_from_the_list_then_again(client, login, incident, agent):
+    item = add(agent, incident, "Alert on payment error rate")
+    user = login("agent")
+    first = client.post(f"/actions/{item.id}/done", data={"next": "list"})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/actions")
+    db.session.expire_all()
+    item = db.session.get(ActionItem, item.id)
+    assert item.closed_by_id == user.id and item.status == ActionStatus.done
+    again = client.post(f"/actions/{item.id}/done", data={"next": "list"}, follow_redirects=True)
+    assert "This action item is already done." in text(again)
+    assert len(events(incident, EventKind.action_item_done)) == 1
+    assert client.post("/actions/99999/done").status_code == 404
+
+
+def test_api_adds_closes_and_refuses_a_second_close(api, incident, make_user):
+    owner = make_user("lead", email="minji@example.com")
+    client = api("agent")
+    created = client.post(f"/api/v1/incidents/{incident.id}/action-items", json={
+        "title": "Alert on payment error rate", "owner_email": "minji@example.com",
+        "kind": "detect", "due_date": "2030-01-31"})
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["owner"] == owner.email and body["kind"] == "detect"
+    assert body["due_date"] == "2030-01-31" and body["status"] == "open"
+
+    done = client.post(f"/api/v1/action-items/{body['id']}/done")
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "done" and done.get_json()["closed_at"]
+    item = db.session.get(ActionItem, body["id"])
+    assert item.closed_by_id == client.user.id
+    again = client.post(f"/api/v1/action-items/{body['id']}/done")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    assert client.post("/api/v1/action-items/99999/done").status_code == 404
+
+
+@pytest.mark.parametrize("payload", [
+    {"title": "x", "owner_email": "nobody@example.com", "kind": "detect"},
+    {"title": "x", "owner_email": "OWNER", "kind": "blame"},
+    {"title": "", "owner_email": "OWNER", "kind": "detect"},
+    {"title": "x", "owner_email": "OWNER", "kind": "detect", "due_date": "tomorrow"},
+    {"title": "x", "owner_email": "OWNER", "kind": "detect", "surprise": 1},
+])
+def test_api_refuses_bad_action_items(api, incident, payload):
+    client = api("agent")
+    payload = {k: client.user.email if v == "OWNER" else v for k, v in payload.items()}
+    response = client.post(f"/api/v1/incidents/{incident.id}/action-items", json=payload)
+    assert response.status_code == 422, response.get_json()
+    assert db.session.scalars(select(ActionItem)).all() == []
+
+
+def test_api_roles_and_missing_incident(api, incident):
+    viewer = api("viewer")
+    payload = {"title": "x", "owner_email": viewer.user.email, "kind": "detect"}
+    assert viewer.post(f"/api/v1/incidents/{incident.id}/action-items", json=payload).status_code == 403
+    agent = api("agent")
+    payload["owner_email"] = agent.user.email
+    assert agent.post("/api/v1/incidents/99999/action-items", json=payload).status_code == 404
+
+
+# --- "what will change" in new apology drafts --------------------------------------------------
+
+@pytest.mark.parametrize(("language", "done_line", "open_line"), [
+    ("en", "- Renew certificates automatically (done)", "- Alert on payment error rate (by 2030-01-31)"),
+    ("ko", "- Renew certificates automatically (완료)", "- Alert on payment error rate (2030-01-31까지)"),
+])
+def test_new_apology_drafts_list_the_action_items(incident, agent, language, done_line, open_line):
+    done = add(agent, incident, "Renew certificates automatically")
+    services.complete_action(agent, done)
+    add(agent, incident, "Alert on payment error rate", date(2030, 1, 31), ActionKind.detect)
+    add(agent, incident, "Write the gateway runbook", None, ActionKind.process)
+    db.session.commit()
+    heading = ("## What will change so it does not happen again" if language == "en"
+               else "## 재발을 막기 위해 바꾸는 점")
+    for audience, customer_id in ((Audience.customer, incident.customers[0].id), (Audience.public, None)):
+        letter = apology_services.draft(agent, incident, audience=audience, language=language,
+                                        customer_id=customer_id)
+        body = letter.current.body
+        assert heading in body
+        changes = body.split(heading, 1)[1].split("\n\n", 2)[1]
+        lines = changes.splitlines()
+        assert open_line in lines and done_line in lines
+        assert "- Write the gateway runbook" in lines
+        assert "[what will change]" not in body and "[재발 방지 대책]" not in body
+
+
+def test_a_draft_without_action_items_still_asks_what_will_change(incident, agent):
+    letter = apology_services.draft(agent, incident, audience=Audience.public, language="en")
+    assert "- [what will change]" in letter.current.body
