@@ -111,4 +111,6 @@ def init_app(app: Flask) -> None:
     def _grade_css():
         from flask_login import current_user
 
-        return {"grade_styles": grade_styles() if current_user.is_authenticated else ""}
+        # current_user is None outside a request (a postmortem started from a script).
+        signed_in = current_user is not None and current_user.is_authenticated
+        return {"grade_styles": grade_styles() if signed_in else ""}
