@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import Locale
+from babel import dates as babel_dates
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from app.extensions import babel
@@ -53,12 +55,30 @@ def locale_code() -> str:
 KO_FORMATS = {"short": "yy. M. d. aaaa h:mm", "medium": "y. M. d. aaaa h:mm:ss"}
 
 
+def _reader() -> tuple[Locale, ZoneInfo]:
+    """The reader's locale (which force_locale may change mid-request, so it is asked for
+    each time) and zone (looked up once per request: a list formats dozens of times)."""
+    locale = get_locale() or Locale("en")
+    if not has_request_context():
+        return locale, ZoneInfo(select_timezone())
+    zone = g.get("_reader_zone")
+    if zone is None:
+        zone = g._reader_zone = ZoneInfo(select_timezone())
+    return locale, zone
+
+
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    if locale_code() == "ko":
+    locale, zone = _reader()
+    if locale.language == "ko":
         fmt = KO_FORMATS.get(fmt, fmt)
-    return format_datetime(as_utc(value), fmt)
+    return babel_dates.format_datetime(as_utc(value), fmt, tzinfo=zone, locale=locale)
+
+
+def duration(delta) -> str:
+    locale, _zone = _reader()
+    return babel_dates.format_timedelta(delta, threshold=1.1, locale=locale)
 
 
 def local_input(value: datetime | None) -> str:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import duration
 from app.models import Category, Grade, Role
 from app.money import format_money
 from app.rendering import render_markdown
@@ -78,7 +79,7 @@ def overdue_label(missed: list[str]) -> str:
 
 def age(incident) -> str:
     end = as_utc(incident.closed_at) or utcnow()
-    return format_timedelta(end - as_utc(incident.detected_at), threshold=1.1)
+    return duration(end - as_utc(incident.detected_at))
 
 
 def grade_styles() -> Markup:

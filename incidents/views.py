@@ -103,8 +103,9 @@ def index():
     form.status.choices = [("open", _("Open")), ("all", _("All"))] + [
         (s.value, STATUS_LABELS[s]) for s in Status]
     form.grade.choices = [("", _("Any grade"))] + [(g.name, g.name) for g in grades]
+    categories = _categories()
     form.category.choices = [("", _("Any category"))] + [(c.slug, c.label(locale))
-                                                          for c in _categories()]
+                                                          for c in categories]
     people = _people()
     form.owner.choices = [("", _("Anyone")), ("me", _("Me"))] + [(u.email, u.name) for u in people]
     form.validate()
@@ -113,7 +114,7 @@ def index():
     f = services.IncidentFilter(
         status=request.args.get("status") if form.status.data and not form.status.errors else "open",
         grade=next((g for g in grades if g.name == request.args.get("grade")), None),
-        category=next((c for c in _categories() if c.slug == request.args.get("category")), None),
+        category=next((c for c in categories if c.slug == request.args.get("category")), None),
         owner=current_user if owner_key == "me" else by_email.get(owner_key),
         q=form.q.data or "" if not form.q.errors else "")
     page = services.incident_page(f, request.args.get("page", 1, type=int),

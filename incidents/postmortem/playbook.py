@@ -199,12 +199,12 @@ def make(actor: User, incident: Incident, data: playbook_services.PlaybookData,
     known = pm_services.customer_pii(incident)
     if target is None:
         playbook, removed = playbook_services.publish_new(
-            actor, data, known=known, note=f"from incident #{incident.id}")
+            actor, data, known=known, note=_("from incident #%(id)s", id=incident.id))
         created = True
     else:
         playbook, removed = playbook_services.revise(
             actor, target, data, known=known, recurrence=True,
-            note=f"recurrence: incident #{incident.id}")
+            note=_("recurrence: incident #%(id)s", id=incident.id))
         created = False
     db.session.add(PlaybookSource(playbook=playbook, incident=incident,
                                   playbook_version=playbook.version))
