@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import time as _time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -17,6 +19,7 @@ from app import mail
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Role, User
+from app.templating import role_label
 from app.textcheck import bad_text
 from app.timeutil import as_utc, utcnow
 from incidents import services as incident_services
@@ -35,6 +38,14 @@ from incidents.escalation.models import (
 from incidents.models import EventKind, Incident, Status
 from incidents.services import record_event, require_role
 
+
+def abuse_kind_label(kind: AbuseKind) -> str:
+    labels = {AbuseKind.threat: _("threat"), AbuseKind.extortion: _("extortion"),
+              AbuseKind.harassment: _("harassment"), AbuseKind.insult: _("insult"),
+              AbuseKind.other: _("other")}
+    return labels[kind]
+
+
 NEXT_ROLE = {Role.agent: Role.lead, Role.lead: Role.manager, Role.manager: Role.admin}
 
 
@@ -46,7 +57,8 @@ def _check_duty_user(user: User, role: Role) -> None:
                                {"role": _("Use lead or manager.")})
     if not user.active or not user.role.at_least(role):
         raise ValidationFailed(_("This person cannot hold that duty."), {"user_email": _(
-            "%(email)s is not an active %(role)s (or above).", email=user.email, role=role.value)})
+            "%(email)s is not an active %(role)s (or above).", email=user.email,
+            role=role_label(role).lower())})
 
 
 def add_shift(actor: User, user: User, *, days: list[str], start: str, end: str, timezone: str,
@@ -128,16 +140,27 @@ def _recipients(role: Role, at: datetime) -> tuple[list[User], bool]:
     return everyone, False
 
 
-def notify(incident: Incident, users: list[User], reason: str, message: str,
+Message = Callable[[], str]
+
+
+def _in_language_of(user: User, message: Message) -> str:
+    """Each person is told in their own language (the sender's may differ)."""
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return message()
+
+
+def notify(incident: Incident, users: list[User], reason: str, message: Message,
            actor: User | None = None, now: datetime | None = None) -> list[Notification]:
+    """`message` builds the text; it is called once per recipient, in their language."""
     now = now or utcnow()
     made = []
     for user in users:
-        note = Notification(user=user, incident=incident, reason=reason, message=message,
+        text = _in_language_of(user, message)
+        note = Notification(user=user, incident=incident, reason=reason, message=text,
                             created_at=now)
         db.session.add(note)
         made.append(note)
-        record_event(incident, actor, EventKind.notification, message, at=now, data={
+        record_event(incident, actor, EventKind.notification, text, at=now, data={
             "user": user.email, "name": user.name, "reason": reason})
     db.session.flush()
     if mail.configured():
@@ -158,20 +181,24 @@ def _email(note: Notification, now: datetime) -> None:
 
 
 def _notify_role(actor: User | None, incident: Incident, role: Role, reason: str,
-                 message: str, now: datetime) -> list[Notification]:
+                 message: Message, now: datetime) -> list[Notification]:
     if role == Role.agent:
         return []  # Green: the agent handles it on the spot; nobody else is pulled in
     users, on_rota = _recipients(role, now)
-    if not on_rota:
-        message += " " + _("(nobody is on duty as %(role)s, so every %(role)s is told)",
-                           role=role.value)
-    return notify(incident, users, reason, message, actor, now)
+
+    def text() -> str:
+        if on_rota:
+            return message()
+        return message() + " " + _("(nobody is on duty as %(role)s, so every %(role)s is told)",
+                                   role=role_label(role).lower())
+    return notify(incident, users, reason, text, actor, now)
 
 
 def _on_created(actor: User, incident: Incident, extra: dict, now: datetime) -> None:
     grade = incident.grade
     _notify_role(actor, incident, grade.notified_role, "opened",
-                 _("New %(grade)s incident: %(title)s", grade=grade.name, title=incident.title), now)
+                 lambda: _("New %(grade)s incident: %(title)s", grade=grade.name,
+                           title=incident.title), now)
     if incident.abusive_customer:
         flag_abusive(actor, incident, extra.get("abuse_kind") or "other", now=now)
 
@@ -179,8 +206,8 @@ def _on_created(actor: User, incident: Incident, extra: dict, now: datetime) -> 
 def _on_updated(actor: User, incident: Incident, before: dict, extra: dict, now: datetime) -> None:
     if incident.grade_rank < before["grade_rank"]:
         _notify_role(actor, incident, incident.grade.notified_role, "grade_raised",
-                     _("Raised from %(old)s to %(new)s: %(title)s", old=before["grade"],
-                       new=incident.grade.name, title=incident.title), now)
+                     lambda: _("Raised from %(old)s to %(new)s: %(title)s", old=before["grade"],
+                               new=incident.grade.name, title=incident.title), now)
     if incident.abusive_customer and not before["abusive_customer"]:
         flag_abusive(actor, incident, extra.get("abuse_kind") or "other", now=now)
 
@@ -258,9 +285,9 @@ def run_escalations(now: datetime | None = None) -> int:
                                           created_at=now))
             record_event(incident, None, EventKind.escalation, at=now,
                          data={"level": level, "role": role.value, "target_minutes": target})
-            _notify_role(None, incident, role, "escalated", _(
+            _notify_role(None, incident, role, "escalated", lambda target=target, title=incident.title: _(
                 "Not shared within %(minutes)s minutes, escalated to you: %(title)s",
-                minutes=target, title=incident.title), now)
+                minutes=target, title=title), now)
             done += 1
     db.session.flush()
     return done
@@ -338,9 +365,9 @@ def flag_abusive(actor: User, incident: Incident, kind: str, now: datetime | Non
         "kind": abuse.value, "previous_owner": previous.email, "previous_owner_name": previous.name,
         "lead": lead.email, "lead_name": lead.name})
     if lead.id != previous.id:
-        notify(incident, [lead], "abusive", _(
+        notify(incident, [lead], "abusive", lambda: _(
             "An abusive customer (%(kind)s) on %(title)s: %(agent)s is taken off; the case is yours.",
-            kind=abuse.value, title=incident.title, agent=previous.name), actor, now)
+            kind=abuse_kind_label(abuse), title=incident.title, agent=previous.name), actor, now)
     return case
 
 
