@@ -20,10 +20,13 @@ class Bar:
     text: str = ""  # the value as shown
 
 
-def bar_chart(title: str, bars: list[Bar], width: int = 520, no_data: str = "") -> Markup:
+def bar_chart(title: str, bars: list[Bar], width: int = 520, no_data: str = "",
+              label_width: int = 150) -> Markup:
+    """`width` is the drawing's own coordinate width: a narrow column wants a small one,
+    so the text is not scaled down to illegibility."""
     if not bars or all(b.value in (None, 0) for b in bars):
         return Markup(f'<p class="empty chart-empty">{escape(no_data)}</p>')
-    label_w, row_h, pad = 150, 28, 8
+    label_w, row_h, pad = label_width, 28, 8
     chart_w = width - label_w - 90
     top = max([b.value or 0 for b in bars] + [b.marker or 0 for b in bars]) or 1
     height = pad * 2 + row_h * len(bars)

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.i18n import locale_code
 from app.models import Category, Grade, Role
 from app.money import format_money
+from app.templating import category_label
 from incidents.compensation.forms import TYPE_LABELS
 from incidents.compensation.models import CompType
 from incidents.compensation.services import policy_currency
@@ -92,13 +93,14 @@ def _charts(figures: dict, grades: dict[str, Grade]) -> dict:
         charts[key] = bar_chart(str(label), [
             Bar(name, v["median"], grades[name].colour, marker=v.get("target"),
                 text=_duration(v["median"]))
-            for name, v in figures[key]["by_grade"].items()], no_data=no_data)
+            for name, v in figures[key]["by_grade"].items()], no_data=no_data, width=340,
+            label_width=70)
     currency = policy_currency()
     charts["compensation"] = bar_chart(_("Compensation paid by type"), [
         Bar(str(TYPE_LABELS[CompType(t)]), v, text=format_money(v, currency))
         for t, v in figures["compensation_by_type"].items()], no_data=no_data)
     charts["recurrence"] = bar_chart(_("Incidents by category"), [
-        Bar(slug or _("no category"), n, "#5b6672", text=str(n))
+        Bar(category_label(slug), n, "#5b6672", text=str(n))  # the name, as in the table below
         for slug, n in list(figures["recurrence_by_category"].items())[:10]], no_data=no_data)
     return charts
 

@@ -76,7 +76,8 @@ def occurrences(rule: ShiftRule, start: datetime, end: datetime) -> list[Interva
             local_end = datetime.combine(day, time(), tzinfo=tz) + timedelta(minutes=begin + length)
             s = _wall(local_start, tz)
             e = _wall(local_end, tz)
-            if s < end and e > start:
+            # A shift lying wholly in the hour skipped by a DST change has no real time.
+            if s < e and s < end and e > start:
                 found.append(Interval(rule.who, s, e))
         day += timedelta(days=1)
     return found

@@ -199,7 +199,7 @@ def oncall():
 def init_app(app) -> None:
     @app.context_processor
     def _unread():
-        if current_user and current_user.is_authenticated:
+        if current_user is not None and current_user.is_authenticated:
             return {"unread_notifications": services.unread_count(current_user)}
         return {"unread_notifications": 0}
 
