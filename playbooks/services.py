@@ -185,7 +185,12 @@ def similar(text: str, limit: int = 5) -> list[search.Hit]:
         return []
     # A quarter of the query's terms must match (at least one), so a long description
     # sharing one syllable pair with a playbook does not count as similar.
-    return search.search(text, types=[DOC_TYPE], per_page=limit * 3, min_match=0.25).hits[:limit]
+    hits = search.search(text, types=[DOC_TYPE], per_page=limit * 3, min_match=0.25).hits
+    # The database is the source of truth: an index restored from elsewhere, or one that
+    # lags a deletion, must not suggest a playbook that is not (or no longer) published.
+    live = set(db.session.scalars(select(Playbook.id).where(
+        Playbook.id.in_([h.id for h in hits]), Playbook.status == PlaybookStatus.published)))
+    return [h for h in hits if h.id in live][:limit]
 
 
 def record_suggestions(incident_id: int, text: str, limit: int = 3) -> list[Suggestion]:

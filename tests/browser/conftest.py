@@ -42,9 +42,10 @@ def pytest_collection_modifyitems(config, items):
 # --- the live app ---------------------------------------------------------------------------
 
 @pytest.fixture
-def live_app(db_uri):
+def live_app(db_uri, tmp_path):
     """The app as a user meets it: CSRF on, same database set-up as the rest of the suite."""
-    app = build_app(db_uri, SECRET_KEY="browser-test-secret", WTF_CSRF_ENABLED=True)
+    app = build_app(db_uri, SECRET_KEY="browser-test-secret", WTF_CSRF_ENABLED=True,
+                    SEARCH_INDEX_DIR=str(tmp_path / "search"))
     yield app
     with app.app_context():
         db.engine.dispose()
