@@ -3,6 +3,7 @@
 --
 --   wrk ... -s bench/bench.lua URL                      -- requests URL's path as given
 --   wrk ... -s bench/bench.lua URL -- ids FIRST LAST    -- /incidents/<random id in FIRST..LAST>
+--   wrk ... -s bench/bench.lua URL -- paths FILE        -- FILE's paths (one a line), in turn
 
 local threads = {}
 local counter = 0
@@ -21,12 +22,22 @@ function init(args)
       first_id, last_id = tonumber(args[2]), tonumber(args[3])
       -- Each thread its own fixed sequence: runs are repeatable, threads do not overlap.
       math.randomseed(1000 + thread_number)
+   elseif mode == "paths" then
+      paths = {}
+      for line in io.lines(args[2]) do
+         if line ~= "" then table.insert(paths, line) end
+      end
+      -- Threads start at different places in the list, each goes round it in order.
+      next_path = (thread_number * 37) % #paths
    end
 end
 
 function request()
    if mode == "ids" then
       return wrk.format(nil, "/incidents/" .. math.random(first_id, last_id))
+   elseif mode == "paths" then
+      next_path = next_path % #paths + 1
+      return wrk.format(nil, paths[next_path])
    end
    return wrk.format(nil, wrk.path)
 end

@@ -1,9 +1,12 @@
 """`make bench`: seed, serve with gunicorn, load with wrk on 127.0.0.1, write bench/RESULTS.md.
 
 Usage: .venv/bin/python bench/run.py [--reuse] [--db PATH] [--duration S] [--warmup S] ...
-(see --help). Every run is bounded: each wrk run lasts a fixed time, waiting for a quiet
-machine has a fixed budget, gunicorn is stopped in a `finally`, and all traffic goes to
-127.0.0.1.
+       [--sections main,dashboard,search] [--quick] [--search-sizes 10000,100000]
+(see --help). Three sections: *main* (incident list and pages), *dashboard* (bench/dashboard_bench.py,
+the dashboard and its API on the same seeded file and server) and *search* (bench/search_bench.py,
+its own corpora and processes). RESULTS.md keeps the sections a run did not measure as they were.
+Every run is bounded: each wrk run lasts a fixed time, waiting for a quiet machine has a fixed
+budget, gunicorn is stopped in a `finally`, and all traffic goes to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -92,14 +96,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(db_path: Path, port: int, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench-secret"}
+def start_gunicorn(db_path: Path, port: int, workers: int, log: Path, env: dict | None = None,
+                   extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    # The search index beside the bench files, never the developer's instance/search.
+    env = {"SEARCH_INDEX_DIR": str(OUT / "search-app"), **(env or {})}
+    full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench-secret",
+                **env}
     command = [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
-               "--bind", f"{HOST}:{port}", "--log-level", "warning", "wsgi:app"]
-    shown = f"DATABASE_URL=sqlite:///{db_path} SECRET_KEY=… " + " ".join(command)
+               "--bind", f"{HOST}:{port}", "--log-level", "warning", *(extra or []), "wsgi:app"]
+    shown = (f"DATABASE_URL=sqlite:///{db_path} SECRET_KEY=… "
+             + "".join(f"{k}={v} " for k, v in env.items()) + " ".join(command))
     print("$", shown, flush=True)
     with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out,
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdout=out,
                                   stderr=subprocess.STDOUT)
     return server, shown
 
@@ -229,13 +238,17 @@ def machine() -> dict:
 # --- wrk --------------------------------------------------------------------------------------
 
 def wrk(port: int, path: str, cookie: str, seconds: int, threads: int, connections: int,
-        script_args: list[str], log) -> dict:
+        script_args: list[str], log, headers: list[str] | None = None) -> dict:
+    sent = [f"User-Agent: {USER_AGENT}", *([f"Cookie: {cookie}"] if cookie else []), *(headers or [])]
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "5s", "-H", f"User-Agent: {USER_AGENT}", "-H", f"Cookie: {cookie}",
+               "--timeout", "5s", *(x for h in sent for x in ("-H", h)),
                "-s", str(BENCH_DIR / "bench.lua"), f"http://{HOST}:{port}{path}"]
     if script_args:
         command += ["--", *script_args]
-    shown = " ".join(f"'{c}'" if " " in c else c for c in command).replace(cookie, "session=…")
+    shown = " ".join(f"'{c}'" if " " in c else c for c in command)
+    if cookie:
+        shown = shown.replace(cookie, "session=…")
+    shown = re.sub(r"Bearer [^' ]+", "Bearer …", shown)
     print("    $", shown, flush=True)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     log.write(f"$ {shown}\n{done.stdout}{done.stderr}\n")
@@ -266,8 +279,8 @@ def verdicts(runs: list[dict]) -> bool:
     return all_met
 
 
-def write_results(runs: list[dict], all_met: bool, summary: dict, info: dict, args,
-                  seeded_now: bool, server_command: str) -> None:
+def main_section(runs: list[dict], all_met: bool, summary: dict, info: dict, args,
+                 seeded_now: bool, server_command: str) -> str:
     load_rows, service_rows = [], []
     for run in runs:
         load, single = run["load"], run["single"]
@@ -299,8 +312,8 @@ def write_results(runs: list[dict], all_met: bool, summary: dict, info: dict, ar
                    "by others*); those rows understate the code. Re-run on a quiet machine.\n")
     text = f"""# Incidentbook performance benchmark
 
-Written by `make bench` (`bench/run.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; every run
-overwrites it. The figures hold for this machine only.
+Written by `make bench` (`bench/run.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; each run rewrites the
+sections it measures (`--sections`). The figures hold for this machine only.
 
 ## Result
 
@@ -386,6 +399,8 @@ make bench                                          # fresh bench/out/bench.db, 
 .venv/bin/python bench/run.py --reuse               # measure again on the existing file
 .venv/bin/python bench/seed.py bench/out/bench.db   # seed only; prints timings
 .venv/bin/python bench/run.py --help                # duration, connections, workers, ...
+.venv/bin/python bench/run.py --reuse --sections main,dashboard   # no search section
+.venv/bin/python bench/run.py --quick               # every section, short runs, search at 10k only
 ```
 
 `bench/run.py` starts the server on a free port,
@@ -409,7 +424,86 @@ responses. The machine may be shared, so before each run the bench waits (at mos
 what they take during the run (from `/proc`), and repeats a disturbed measurement (up to
 {args.attempts} attempts, keeping the least disturbed). Raw wrk output: `bench/out/wrk.log`; seeding summary: `bench/out/bench.db.json`.
 """
-    RESULTS.write_text(text)
+    return text
+
+
+# --- RESULTS.md: one file, three sections, each replaced only when measured -------------------
+
+SECTIONS = ("main", "dashboard", "search")
+
+
+def _marker(name: str, end: bool = False) -> str:
+    return f"<!-- {'/' if end else ''}section:{name} -->"
+
+
+def read_sections() -> dict[str, str]:
+    """The sections of the current RESULTS.md; a file from before the sections is all *main*."""
+    if not RESULTS.exists():
+        return {}
+    text = RESULTS.read_text()
+    if _marker("main") not in text and not any(_marker(n) in text for n in SECTIONS):
+        return {"main": text.strip() + "\n"}
+    found = {}
+    for name in SECTIONS:
+        match = re.search(re.escape(_marker(name)) + r"\n(.*?)" + re.escape(_marker(name, True)),
+                          text, re.S)
+        if match:
+            found[name] = match.group(1)
+    return found
+
+
+def write_sections(new: dict[str, str]) -> None:
+    sections = {**read_sections(), **new}
+    parts = []
+    if "main" not in sections:
+        parts.append("# Incidentbook performance benchmark\n\nWritten by `make bench` "
+                     "(`bench/run.py`); the incident-list section has not been measured yet.\n")
+    for name in SECTIONS:
+        if name in sections:
+            parts.append(f"{_marker(name)}\n{sections[name].rstrip()}\n{_marker(name, True)}\n")
+    RESULTS.write_text("\n".join(parts))
+
+
+def measure(endpoints: list[dict], port: int, cookie: str, args, quiet: QuietWaiter,
+            meter: CpuMeter, log) -> list[dict]:
+    """Each endpoint: warm-up, then under load and one at a time, repeated while disturbed."""
+    runs = []
+    for e in endpoints:
+        name, path, script_args, headers = e["name"], e["path"], e["script_args"], e.get("headers")
+        use_cookie = "" if e.get("no_cookie") else cookie
+        print(f"  {name}", flush=True)
+        quiet.wait()
+        wrk(port, path, use_cookie, args.warmup, args.threads, args.connections, script_args, log,
+            headers)
+        best = None
+        for attempt in range(1, args.attempts + 1):
+            if attempt > 1:
+                quiet.wait()
+            meter.start()
+            load = wrk(port, path, use_cookie, args.duration, args.threads, args.connections,
+                       script_args, log, headers)
+            load["cpu_ms"] = meter.server_ms() / load["requests"]
+            single = wrk(port, path, use_cookie, args.single, 1, 1, script_args, log, headers)
+            others = meter.others()
+            print(f"    under load: p50 {load['p50_ms']:.1f} ms, p95 {load['p95_ms']:.1f} ms, "
+                  f"p99 {load['p99_ms']:.1f} ms, {load['rps']:.0f} req/s; one at a time: "
+                  f"p50 {single['p50_ms']:.1f} ms, p95 {single['p95_ms']:.1f} ms, "
+                  f"{single['rps']:.0f} req/s; server CPU "
+                  f"{load['cpu_ms']:.2f} ms/request; other "
+                  f"processes used {others:.0%} of the CPUs", flush=True)
+            if best is None or others < best["others"]:
+                best = {"name": name, "path": e["shown"], "target": e["target"], "others": others,
+                        "attempts": attempt, "load": load, "single": single}
+            if others <= QUIET_BUSY:
+                break
+        runs.append(best)
+    return runs
+
+
+def seeding_admin() -> tuple[str, str]:
+    import seed as seeding
+
+    return seeding.ADMIN_EMAIL, seeding.ADMIN_PASSWORD
 
 
 def schema_is_current(db_path: Path) -> bool:
@@ -433,98 +527,148 @@ def schema_is_current(db_path: Path) -> bool:
 # --- main -------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
+    sys.modules.setdefault("run", sys.modules[__name__])  # one copy of these helpers for all
     import seed as seeding
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=seeding.DEFAULT_DB)
     parser.add_argument("--reuse", action="store_true", help="measure an already seeded file")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
-    parser.add_argument("--single", type=int, default=6,
-                        help="seconds of one-at-a-time requests per endpoint (service time)")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="which sections to measure (others stay in RESULTS.md as they were): "
+                             "main, dashboard, search (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="for iterating: 5 s runs, 2 s warm-up, 3 s one at a time, one attempt, "
+                             "search at 10,000 only, no --preload comparison")
+    parser.add_argument("--duration", type=int, default=None, help="seconds per measured run (15)")
+    parser.add_argument("--warmup", type=int, default=None, help="seconds of warm-up per endpoint (3)")
+    parser.add_argument("--single", type=int, default=None,
+                        help="seconds of one-at-a-time requests per endpoint, service time (6)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quiet-budget", type=int, default=90,
-                        help="seconds, for the whole run, to wait for other processes to go idle")
-    parser.add_argument("--attempts", type=int, default=2,
+    parser.add_argument("--quiet-budget", type=int, default=None,
+                        help="seconds, for the whole run, to wait for other processes to go idle (90)")
+    parser.add_argument("--attempts", type=int, default=None,
                         help="measure an endpoint up to this often while other processes disturb "
-                             "it; the least disturbed attempt is kept")
+                             "it; the least disturbed attempt is kept (2)")
+    parser.add_argument("--search-sizes", default=None,
+                        help="playbook corpus sizes for the search section (10000,100000)")
+    parser.add_argument("--search-memory-seconds", type=int, default=None,
+                        help="seconds of wrk on /search while worker memory is measured (30)")
     args = parser.parse_args(argv)
+    quick = args.quick
+    for name, normal, fast in (("duration", 15, 5), ("warmup", 3, 2), ("single", 6, 3),
+                               ("quiet_budget", 90, 20), ("attempts", 2, 1),
+                               ("search_sizes", "10000,100000", "10000"),
+                               ("search_memory_seconds", 30, 15)):
+        if getattr(args, name) is None:
+            setattr(args, name, fast if quick else normal)
+    sections = [x.strip() for x in args.sections.split(",") if x.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    invocation = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]]).strip()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    written: dict[str, str] = {}
+    if "main" in sections or "dashboard" in sections:
+        written.update(serve_and_measure(args, sections, seeding))
+        write_sections(written)  # keep what is done even if search fails later
+    if "search" in sections:
+        import search_bench
+
+        print("search", flush=True)
+        results = search_bench.run([int(n) for n in args.search_sizes.split(",")],
+                                   args.search_memory_seconds, preload_too=not quick)
+        written["search"] = search_bench.render(results, invocation)
+        write_sections(written)
+        for what, target, got, ok in search_bench.verdicts(results):
+            print(f"  {what:<60} {got:>10}  (target {target}) met: {'yes' if ok else 'no'}")
+    print(f"wrote {RESULTS.relative_to(PROJECT_ROOT)} ({', '.join(written)}) in "
+          f"{time.monotonic() - started:.0f} s")
+    return 0
+
+
+def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
+    """Seed (unless reusing a current file), serve, sign in, measure main and/or dashboard."""
+    import dashboard_bench
+
     db_path = args.db.resolve()
     summary_file = Path(f"{db_path}.json")
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    seeded_now = not (args.reuse and summary_file.exists() and schema_is_current(db_path))
+    current = (summary_file.exists() and schema_is_current(db_path) and
+               json.loads(summary_file.read_text()).get("seed_version") == seeding.SEED_VERSION)
+    seeded_now = not (args.reuse and current)
     if seeded_now:
         if args.reuse:
-            print(f"{db_path} is missing or its schema is older than the migrations; seeding it",
+            print(f"{db_path} is missing, or older than the migrations or bench/seed.py; seeding it",
                   flush=True)
         subprocess.run([sys.executable, str(BENCH_DIR / "seed.py"), str(db_path)], check=True,
                        timeout=900)
     summary = json.loads(summary_file.read_text())
     n = summary["counts"]["incidents"]
-    endpoints = [  # name, path shown, path requested, bench.lua arguments, held to the targets
+    main_endpoints = [dict(zip(("name", "shown", "path", "script_args", "target"), e, strict=True))
+                      for e in [  # name, path shown, path requested, bench.lua arguments, target
         ("health (ceiling)", "/healthz", "/healthz", [], False),
         ("list: open (default)", "/incidents/", "/incidents/", [], True),
         ("list: all", "/incidents/?status=all", "/incidents/?status=all", [], True),
         ("incident page: random", "/incidents/<random id>", "/", ["ids", "1", str(n)], True),
         ("incident page: busiest", f"/incidents/{summary['busiest_incident']['id']}",
          f"/incidents/{summary['busiest_incident']['id']}", [], True),
-    ]
+    ]]
+    token = dashboard_bench.prepare(db_path) if "dashboard" in sections else ""
+    dash_endpoints = dashboard_bench.endpoints(token) if "dashboard" in sections else []
 
     port = free_port()
+    shutil.rmtree(OUT / "search-app", ignore_errors=True)
     server, server_command = start_gunicorn(db_path, port, args.workers, OUT / "gunicorn.log")
-    runs, quiet = [], QuietWaiter(args.quiet_budget)
+    quiet = QuietWaiter(args.quiet_budget)
+    runs, dash_runs, figures = [], [], {}
     try:
         wait_until_up(server, port)
         cookie = sign_in(port, summary["admin"]["email"], summary["admin"]["password"])
-        for _, _, path, script_args, _ in endpoints:  # every page must work before we time it
-            probe = f"/incidents/{n}" if script_args else path
-            status, headers, body = fetch(port, "GET", probe, cookie)
-            if status != 200:
-                raise SystemExit(f"GET {probe} answered {status} {headers.get('location', '')}")
-            # A signed-in page with incidents on it, not a login or first-run form.
-            expected = re.compile(r"#\d+ |href=\"/incidents/\d+\"")
-            if probe != "/healthz" and ('name="password"' in body or not expected.search(body)):
-                raise SystemExit(f"GET {probe} did not show incidents; see its HTML:\n{body[:2000]}")
+        if "main" in sections:
+            for e in main_endpoints:  # every page must work before we time it
+                path, script_args = e["path"], e["script_args"]
+                probe = f"/incidents/{n}" if script_args else path
+                status, headers, body = fetch(port, "GET", probe, cookie)
+                if status != 200:
+                    raise SystemExit(f"GET {probe} answered {status} {headers.get('location', '')}")
+                # A signed-in page with incidents on it, not a login or first-run form.
+                expected = re.compile(r"#\d+ |href=\"/incidents/\d+\"")
+                if probe != "/healthz" and ('name="password"' in body or not expected.search(body)):
+                    raise SystemExit(f"GET {probe} did not show incidents; see its HTML:\n{body[:2000]}")
+        if dash_endpoints:
+            figures = dashboard_bench.check(port, cookie, token, dash_endpoints)
         meter = CpuMeter(server.pid)
         with (OUT / "wrk.log").open("w") as log:
-            for name, shown, path, script_args, target in endpoints:
-                print(f"  {name}", flush=True)
-                quiet.wait()
-                wrk(port, path, cookie, args.warmup, args.threads, args.connections, script_args, log)
-                best = None
-                for attempt in range(1, args.attempts + 1):
-                    if attempt > 1:
-                        quiet.wait()
-                    meter.start()
-                    load = wrk(port, path, cookie, args.duration, args.threads, args.connections,
-                               script_args, log)
-                    load["cpu_ms"] = meter.server_ms() / load["requests"]
-                    single = wrk(port, path, cookie, args.single, 1, 1, script_args, log)
-                    others = meter.others()
-                    print(f"    under load: p50 {load['p50_ms']:.1f} ms, p95 {load['p95_ms']:.1f} ms, "
-                          f"p99 {load['p99_ms']:.1f} ms, {load['rps']:.0f} req/s; one at a time: "
-                          f"p50 {single['p50_ms']:.1f} ms, {single['rps']:.0f} req/s; server CPU "
-                          f"{load['cpu_ms']:.2f} ms/request; other "
-                          f"processes used {others:.0%} of the CPUs", flush=True)
-                    if best is None or others < best["others"]:
-                        best = {"name": name, "path": shown, "target": target, "others": others,
-                                "attempts": attempt, "load": load, "single": single}
-                    if others <= QUIET_BUSY:
-                        break
-                runs.append(best)
+            if "main" in sections:
+                print("main", flush=True)
+                runs = measure(main_endpoints, port, cookie, args,
+                               quiet, meter, log)
+            if dash_endpoints:
+                print("dashboard", flush=True)
+                dash_runs = measure(dash_endpoints, port, cookie, args, quiet, meter, log)
     finally:
         stop(server)
-    all_met = verdicts(runs)
-    write_results(runs, all_met, summary, machine(), args, seeded_now, server_command)
-    for run in runs:
-        print(f"  {run['name']:<24} p95 {run['load']['p95_ms']:6.1f} ms  {run['load']['rps']:6.0f} req/s"
-              f"  {run['ratio']:4.0%} of /healthz" + ("" if not run["target"] else
-                                                     f"  target met: {'yes' if run['met'] else 'no'}"))
-    print(f"wrote {RESULTS.relative_to(PROJECT_ROOT)}; all targets met: {'yes' if all_met else 'no'}")
-    return 0
+    info = machine()
+    written = {}
+    if runs:
+        all_met = verdicts(runs)
+        written["main"] = main_section(runs, all_met, summary, info, args, seeded_now, server_command)
+        for run in runs:
+            print(f"  {run['name']:<24} p95 {run['load']['p95_ms']:6.1f} ms  {run['load']['rps']:6.0f} req/s"
+                  f"  {run['ratio']:4.0%} of /healthz" + ("" if not run["target"] else
+                                                         f"  target met: {'yes' if run['met'] else 'no'}"))
+        print(f"main: all targets met: {'yes' if all_met else 'no'}")
+    if dash_runs:
+        invocation = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]]).strip()
+        written["dashboard"] = dashboard_bench.render(dash_runs, figures, summary, args, info,
+                                                     server_command, invocation, seeded_now)
+        for run in dash_runs:
+            print(f"  {run['name']:<32} p95 under load {run['load']['p95_ms']:6.1f} ms, one at a time "
+                  f"{run['single']['p95_ms']:6.1f} ms" + ("" if not run["target"] else
+                  f"  target met: {'yes' if run['met'] else 'no'}"))
+    return written
 
 
 if __name__ == "__main__":

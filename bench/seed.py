@@ -353,6 +353,212 @@ def generate(rng: random.Random, n_incidents: int, n_events: int, now: datetime,
     return incidents, customers, responders, events
 
 
+# --- what the dashboard reads besides incidents ------------------------------------------------
+# A separate random stream (seed + 1), so adding these leaves the incidents and events as they were.
+COMP_SHARE = {1: 0.55, 2: 0.3, 3: 0.08, 4: 0.02}  # incidents with compensation, by grade rank
+COMP_TYPES = {"refund": 35, "coupon": 30, "replacement": 15, "credit": 8, "service_extension": 7,
+              "cash": 5}
+COMP_AMOUNTS = {"refund": (5, 300), "coupon": (3, 30), "replacement": (10, 200), "credit": (5, 50),
+                "service_extension": (5, 40), "cash": (10, 1000)}  # thousands of won
+APOLOGY_SHARE = {1: 0.6, 2: 0.35, 3: 0.04, 4: 0.01}
+POSTMORTEM_SHARE = {1: 0.9, 2: 0.5}  # of closed Red and Orange incidents
+ACTION_TITLES = ["배송 파트너 배차 로직 점검", "Add an alert on PG approval mismatches", "상담 매뉴얼 개정",
+                 "Supplier QC report for the lot", "주소 파싱 예외 처리 추가", "Runbook for checkout rollback",
+                 "재고 동기화 주기 단축", "Train agents on the abuse protocol", "보상 기준표 갱신",
+                 "Monitor cold-chain temperature at the hub"]
+APOLOGY_BODY = ("{name} 고객님께,\n\n주문하신 상품과 관련하여 불편을 드려 진심으로 사과드립니다. "
+                "확인 결과 {cause} 재발하지 않도록 조치하겠습니다.\n\n{signer} 드림")
+N_PLAYBOOKS = 300
+SEED_VERSION = 2  # 2: compensations, apologies, postmortems, action items, playbooks, growth
+
+
+def dashboard_summary(extra: dict[str, list[dict]], now: datetime) -> dict:
+    """What the dashboard's default 30-day period and a one-year period will find."""
+    def within(days):
+        return now - timedelta(days=days)
+    out = {name: len(rows) for name, rows in extra.items()}
+    for days in (30, 365):
+        since = within(days)
+        out[f"last_{days}d"] = {
+            "compensations_paid": sum(1 for c in extra["compensations"]
+                                      if c["status"] == "paid" and c["paid_at"] >= since),
+            "compensation_paid_krw": sum(c["amount"] for c in extra["compensations"]
+                                         if c["status"] == "paid" and c["paid_at"] >= since),
+            "apologies_sent": sum(1 for a in extra["apology_letters"]
+                                  if a["sent_at"] is not None and a["sent_at"] >= since)}
+    out["action_items_open"] = sum(1 for a in extra["action_items"] if a["status"] == "open")
+    out["action_items_overdue"] = sum(1 for a in extra["action_items"] if a["status"] == "open"
+                                      and a["due_date"] < now.date())
+    return out
+
+
+def _role_for(amount: int) -> str:
+    return "agent" if amount <= 30_000 else "lead" if amount <= 100_000 else \
+        "manager" if amount <= 500_000 else "admin"
+
+
+def dashboard_rows(rng: random.Random, incidents: list[dict], customers: list[dict],
+                   users: list[dict], now: datetime) -> dict[str, list[dict]]:
+    """Compensations, apology letters, postmortems with action items, playbooks made from
+    incidents, and weekly/monthly growth figures, consistent with each incident's history."""
+    import search_corpus
+
+    staff = [u for u in users if u["role"] in ("agent", "lead", "manager", "admin")]
+    approvers = [u for u in users if u["role"] in ("lead", "manager", "admin")]
+    people = {u["id"]: u for u in users}
+    by_incident: dict[int, list[int]] = {}
+    for customer_id, c in enumerate(customers, start=1):
+        by_incident.setdefault(c["incident_id"], []).append(customer_id)
+    comp, letters, versions, postmortems, actions = [], [], [], [], []
+    types = list(COMP_TYPES)
+    for inc in incidents:
+        rank, iid, closed = inc["grade_rank"], inc["id"], inc["status"] == "closed"
+        start = inc["created_at"]
+        end = inc["closed_at"] or inc["resolved_at"] or now
+        span = max((end - start).total_seconds(), 600)
+
+        def during(lo=0.05, hi=0.95, _s=start, _span=span):
+            return _s + timedelta(seconds=_span * rng.uniform(lo, hi))
+
+        owned = by_incident.get(iid, [])
+        if rng.random() < COMP_SHARE[rank]:
+            for _ in range(rng.choices((1, 2, 3), weights=(80, 17, 3))[0]):
+                kind = rng.choices(types, weights=[COMP_TYPES[t] for t in types])[0]
+                low, high = COMP_AMOUNTS[kind]
+                amount = rng.randint(low, high) * 1000
+                proposed = during(0.05, 0.6)
+                status = rng.choices(("paid", "approved", "rejected", "cancelled"),
+                                     weights=(82, 5, 8, 5))[0] if closed else \
+                    rng.choices(("proposed", "approved", "paid"), weights=(45, 30, 25))[0]
+                row = {"incident_id": iid, "customer_id": rng.choice(owned) if owned else None,
+                       "type": kind, "amount": amount, "currency": "KRW",
+                       "note": _fill(rng, rng.choice(RESOLUTIONS)), "status": status,
+                       "required_role": _role_for(amount), "proposed_by_id": inc["owner_id"],
+                       "proposed_at": proposed, "approved_by_id": None, "approved_via": None,
+                       "approved_at": None, "decided_by_id": None, "rejected_at": None, "reason": "",
+                       "paid_by_id": None, "paid_at": None, "cancelled_by_id": None,
+                       "cancelled_at": None, "version": 1}
+                if status in ("approved", "paid", "cancelled"):
+                    row.update(approved_by_id=rng.choice(approvers)["id"], approved_via="role",
+                               approved_at=proposed + timedelta(minutes=rng.uniform(5, 600)), version=2)
+                if status == "paid":
+                    row.update(paid_by_id=rng.choice(staff)["id"], version=3,
+                               paid_at=row["approved_at"] + timedelta(minutes=rng.uniform(10, 2880)))
+                elif status == "rejected":
+                    row.update(decided_by_id=rng.choice(approvers)["id"], version=2,
+                               rejected_at=proposed + timedelta(minutes=rng.uniform(5, 600)),
+                               reason="보상 기준 초과 — 쿠폰으로 대체")
+                elif status == "cancelled":
+                    row.update(cancelled_by_id=inc["owner_id"], version=3,
+                               cancelled_at=row["approved_at"] + timedelta(minutes=rng.uniform(5, 600)))
+                for key in ("paid_at", "approved_at", "rejected_at", "cancelled_at"):
+                    if row[key] is not None and row[key] > now:
+                        row[key] = now - timedelta(minutes=1)
+                comp.append(row)
+        if rng.random() < APOLOGY_SHARE[rank]:
+            created = during(0.1, 0.7)
+            signer = people[rng.choice(approvers)["id"]]
+            status = (rng.choices(("sent", "approved", "draft"), weights=(90, 5, 5))[0] if closed
+                      else rng.choices(("draft", "approved", "sent"), weights=(40, 20, 40))[0])
+            approved = created + timedelta(minutes=rng.uniform(10, 240))
+            sent = approved + timedelta(minutes=rng.uniform(5, 600))
+            customer = rng.choice(owned) if owned and rng.random() < 0.85 else None
+            letters.append({
+                "incident_id": iid, "audience": "customer" if customer else "public",
+                "customer_id": customer, "language": "ko" if rng.random() < 0.85 else "en",
+                "status": status, "created_by_id": inc["owner_id"], "created_at": created,
+                "approved_by_id": signer["id"] if status != "draft" else None,
+                "approved_at": min(approved, now) if status != "draft" else None,
+                "approved_version": 1 if status != "draft" else None, "override_reason": "",
+                "sent_by_id": inc["owner_id"] if status == "sent" else None,
+                "sent_at": min(sent, now) if status == "sent" else None,
+                "sent_channel": rng.choice(("email", "sms", "kakao")) if status == "sent" else "",
+                "lock_version": {"draft": 1, "approved": 2, "sent": 3}[status]})
+            versions.append({
+                "letter_id": len(letters), "number": 1,
+                "body": APOLOGY_BODY.format(name=rng.choice(CUSTOMER_NAMES),
+                                            cause=_fill(rng, rng.choice(CAUSES)),
+                                            signer=signer["email"]),
+                "signatories": [{"user_id": signer["id"], "name": signer["email"].split("@")[0],
+                                 "title": signer["role"], "email": signer["email"]}],
+                "findings": [], "created_by_id": inc["owner_id"], "created_at": created})
+        if closed and rng.random() < POSTMORTEM_SHARE.get(rank, 0):
+            written = inc["closed_at"] - timedelta(minutes=rng.uniform(10, 300))
+            postmortems.append({
+                "incident_id": iid, "language": "ko" if rng.random() < 0.8 else "en",
+                "body": "## 요약\n" + _fill(rng, rng.choice(IMPACTS)) + "\n\n## 원인\n"
+                        + _fill(rng, rng.choice(CAUSES)) + "\n\n## 조치\n"
+                        + _fill(rng, rng.choice(RESOLUTIONS)),
+                "status": "published", "created_by_id": inc["owner_id"], "created_at": written,
+                "updated_by_id": inc["owner_id"], "updated_at": written,
+                "published_by_id": rng.choice(approvers)["id"],
+                "published_at": min(written + timedelta(hours=rng.uniform(1, 72)), now), "version": 3})
+            for _ in range(rng.randint(1, 4)):
+                due = (written + timedelta(days=rng.uniform(7, 60))).date()
+                done = due < now.date() and rng.random() < 0.95 or rng.random() < 0.3
+                closed_at = min(written + timedelta(days=rng.uniform(1, 60)), now) if done else None
+                actions.append({
+                    "incident_id": iid, "title": rng.choice(ACTION_TITLES),
+                    "owner_id": rng.choice(staff)["id"], "due_date": due,
+                    "kind": rng.choice(("prevent", "detect", "mitigate", "process")),
+                    "status": "done" if done else "open", "created_by_id": inc["owner_id"],
+                    "created_at": written, "closed_by_id": inc["owner_id"] if done else None,
+                    "closed_at": closed_at})
+
+    # Playbooks made from incidents: each from 1 to 60 closed incidents of one category.
+    closed_by_category: dict[int | None, list[dict]] = {}
+    for inc in incidents:
+        if inc["status"] == "closed":
+            closed_by_category.setdefault(inc["category_id"], []).append(inc)
+    pools = [c for c in closed_by_category if c is not None]
+    playbooks, pb_versions, sources = [], [], []
+    taken: set[tuple[int, int]] = set()
+    for number in range(1, N_PLAYBOOKS + 1):
+        content = search_corpus.playbook(rng)
+        category_id = rng.choice(pools)
+        made_from = rng.sample(closed_by_category[category_id],
+                               k=min(len(closed_by_category[category_id]),
+                                     int(min(rng.paretovariate(1.2), 60))))
+        first = min(i["closed_at"] for i in made_from)
+        author = rng.choice(approvers)["id"]
+        playbooks.append({**{k: content[k] for k in ("title", "summary", "symptoms", "steps", "authority",
+                                                     "compensation", "message", "escalation",
+                                                     "prevention", "language", "tags")},
+                          "grade_id": None, "category_id": category_id, "status": "published",
+                          "recurrence_count": len(made_from), "version": 1, "created_by_id": author,
+                          "created_at": first, "updated_at": first, "published_at": first,
+                          "published_by_id": author})
+        pb_versions.append({"playbook_id": number, "number": 1, "note": "from incidents",
+                            "content": {k: content[k] for k in ("title", "summary", "steps", "language")},
+                            "created_by_id": author, "created_at": first})
+        for inc in made_from:
+            if (number, inc["id"]) not in taken:
+                taken.add((number, inc["id"]))
+                sources.append({"playbook_id": number, "incident_id": inc["id"],
+                                "playbook_version": 1, "added_at": inc["closed_at"]})
+
+    # Growth figures: weekly orders (Monday to Monday) and monthly sign-ups over two years.
+    growth, admin = [], next(u for u in users if u["role"] == "admin")["id"]
+    monday = (now - timedelta(days=now.weekday())).date()
+    for week in range(104, -1, -1):
+        begin = monday - timedelta(weeks=week)
+        value = int(140_000 * (1 + 0.3 * (104 - week) / 104) * rng.uniform(0.9, 1.1))
+        growth.append({"metric": "orders", "period_start": begin, "period_end": begin + timedelta(days=7),
+                       "value": value, "created_by_id": admin, "created_at": now})
+    first_of_month = now.date().replace(day=1)
+    for months in range(24, -1, -1):
+        y, m = divmod(first_of_month.year * 12 + first_of_month.month - 1 - months, 12)
+        begin = first_of_month.replace(year=y, month=m + 1)
+        y2, m2 = divmod(y * 12 + m + 1, 12)
+        growth.append({"metric": "signups", "period_start": begin,
+                       "period_end": begin.replace(year=y2, month=m2 + 1),
+                       "value": int(rng.uniform(20_000, 35_000)), "created_by_id": admin,
+                       "created_at": now})
+    return {"compensations": comp, "apology_letters": letters, "apology_versions": versions,
+            "postmortems": postmortems, "action_items": actions, "playbooks": playbooks,
+            "playbook_versions": pb_versions, "playbook_sources": sources, "growth_figures": growth}
+
+
 def _insert(table, rows, batch: int = BATCH) -> None:
     from sqlalchemy import insert
 
@@ -433,11 +639,16 @@ def seed(path: Path, n_incidents: int = 100_000, n_events: int = 1_000_000,
         lap("escalations")
         _insert(TimelineEvent.__table__, list(_event_rows(events)))
         lap("events")
+        extra = dashboard_rows(random.Random(random_seed + 1), incidents, customers, people, now)
+        for name, rows in extra.items():  # parents before children
+            _insert(db.metadata.tables[name], rows)
+        lap("dashboard")
 
         counts = {name: db.session.scalar(select(func.count()).select_from(table)) for name, table in
                   (("incidents", Incident.__table__), ("timeline_events", TimelineEvent.__table__),
                    ("affected_customers", AffectedCustomer.__table__),
-                   ("incident_responders", incident_responders), ("users", User.__table__))}
+                   ("incident_responders", incident_responders), ("users", User.__table__),
+                   *((name, db.metadata.tables[name]) for name in extra))}
         per_incident = sorted(db.session.execute(
             select(TimelineEvent.incident_id, func.count()).group_by(TimelineEvent.incident_id)
         ).all(), key=lambda r: r[1])
@@ -461,6 +672,8 @@ def seed(path: Path, n_incidents: int = 100_000, n_events: int = 1_000_000,
         "admin": {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
         "timings_s": timings, "total_s": round(sum(timings.values()), 1),
         "file_mb": round(path.stat().st_size / 2**20, 1),
+        "seed_version": SEED_VERSION,
+        "dashboard": dashboard_summary(extra, now),
     }
     Path(f"{path}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     return summary
