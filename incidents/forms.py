@@ -85,7 +85,7 @@ class EventForm(FlaskForm):
 
 
 class CustomerForm(CustomerFields):
-    pass
+    """Adding an affected customer from the incident page."""
 
 
 class FilterForm(FlaskForm):

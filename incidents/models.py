@@ -163,7 +163,7 @@ class TimelineEvent(db.Model):
 
 
 class AppendOnlyError(RuntimeError):
-    pass
+    """Raised on any attempt to edit or delete a timeline event."""
 
 
 @event.listens_for(TimelineEvent, "before_update")

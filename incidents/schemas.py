@@ -88,7 +88,7 @@ class EventIn(Strict):
 
 
 class CustomerCreate(CustomerIn):
-    pass
+    """An affected customer added to an existing incident."""
 
 
 class ListQuery(Strict):
