@@ -122,7 +122,7 @@ def wait_until_up(server: subprocess.Popen, port: int, seconds: float = 30) -> N
             if fetch(port, "GET", "/healthz", timeout=2)[0] == 200:
                 return
         except OSError:
-            pass
+            pass  # not listening yet: poll again
         time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer /healthz within {seconds:.0f} s")
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
 from app.extensions import db
@@ -211,5 +212,8 @@ def mark_sent(actor: User, letter: ApologyLetter, channel: str,
 
 
 def for_incident(incident: Incident) -> list[ApologyLetter]:
+    # The incident page lists each letter's customer and version count: load them with the
+    # letters, not one query per letter.
     return list(db.session.scalars(select(ApologyLetter).where(
-        ApologyLetter.incident_id == incident.id).order_by(ApologyLetter.id)))
+        ApologyLetter.incident_id == incident.id).order_by(ApologyLetter.id)
+        .options(selectinload(ApologyLetter.versions), selectinload(ApologyLetter.customer))))
