@@ -33,7 +33,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.index import EmptyIndexError, create_in, open_dir
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile
+from whoosh.index import EmptyIndexError, FileIndex
 from whoosh.lang.porter import stem
 from whoosh.query import And, DateRange, Or, Term
 
@@ -181,6 +183,34 @@ def _fields(doc: Document) -> dict:
 
 # --- the index on disk --------------------------------------------------------------------------
 
+# --- storage ------------------------------------------------------------------------------------
+
+class _Storage(FileStorage):
+    """Index files read through the OS page cache, which the workers share, never copied
+    whole into a process (as Whoosh's compound files are, see WRITER_OPTIONS). Only small
+    files are held in memory: chiefly the one-byte-per-document field lengths, which scoring
+    reads for every matching document, where a read call each cost a tenth of a search."""
+
+    IN_MEMORY_BYTES = 1 << 20
+
+    def open_file(self, name, **kwargs):
+        path = self._fpath(name)
+        if os.path.getsize(path) <= self.IN_MEMORY_BYTES:
+            with open(path, "rb") as handle:
+                return BufferFile(handle.read(), name=name)  # BytesIO shares bytes, no copy
+        return super().open_file(name, **kwargs)
+
+
+INDEX_NAME = "MAIN"  # Whoosh's default, so indexes written before this storage still open
+
+
+def _index(path: Path, create: bool = False) -> FileIndex:
+    storage = _Storage(str(path))
+    if create:
+        return FileIndex.create(storage, SCHEMA, INDEX_NAME)
+    return FileIndex(storage, indexname=INDEX_NAME)
+
+
 def _root() -> Path:
     return Path(current_app.config["SEARCH_INDEX_DIR"])
 
@@ -224,7 +254,7 @@ def _swap_to(new_dir: Path) -> None:
 def _new_index_dir() -> Path:
     path = _root() / f"index-{time.time_ns()}-{os.getpid()}"
     path.mkdir(parents=True)
-    create_in(str(path), SCHEMA)
+    _index(path, create=True)
     return path
 
 
@@ -250,42 +280,79 @@ def _ensure_index() -> Path:
         return _create_if_missing()
 
 
-_cache_lock = threading.Lock()
-_cache: dict[str, tuple] = {}
+# One searcher per thread: Whoosh reads the large index files by seek-then-read on a shared
+# file object (see _Storage), which two threads must not interleave. Keyed by thread, not
+# thread-local, so a finished thread's searcher is closed (its files with it), not left to GC.
+_searchers_lock = threading.Lock()
+_searchers: dict[tuple[str, int], tuple] = {}
 
 
 def _open(path: Path):
     for attempt in range(5):
         try:
-            return open_dir(str(path))
+            return _index(path)
         except (FileNotFoundError, EmptyIndexError):
-            # A commit can replace the table of contents under open_dir; retry.
+            # A commit can replace the table of contents as we open it; retry.
             if attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
 
 
 def searcher():
-    """A searcher for this process, reopened when the index changed (never refresh():
+    """A searcher for this thread, reopened when the index changed (never refresh():
     whoosh-reloaded's refresh returns duplicated documents after updates)."""
     path = _ensure_index()
-    key = str(_root())
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None and cached[0] == path and cached[2].up_to_date():
-            return cached[2]
-        ix = cached[1] if cached is not None and cached[0] == path else _open(path)
-        if cached is not None:
-            with contextlib.suppress(Exception):
-                cached[2].close()
-        found = ix.searcher()
-        _cache[key] = (path, ix, found)
-        return found
+    key = (str(_root()), threading.get_ident())
+    with _searchers_lock:
+        cached = _searchers.get(key)
+    if cached is not None and cached[0] == path and cached[2].up_to_date():
+        return cached[2]
+    ix = cached[1] if cached is not None and cached[0] == path else _open(path)
+    if cached is not None:
+        with contextlib.suppress(Exception):
+            cached[2].close()
+    found = _open_files(ix.searcher())
+    with _searchers_lock:
+        _searchers[key] = (path, ix, found)
+        alive = {t.ident for t in threading.enumerate()}
+        gone = [k for k in _searchers if k[1] not in alive]
+    for k in gone:
+        close_searchers(k)
+    return found
+
+
+def close_searchers(key: tuple[str, int] | None = None) -> None:
+    """Close one cached searcher, or all (tests, and a process that is done searching)."""
+    with _searchers_lock:
+        keys = [key] if key is not None else list(_searchers)
+        closing = [_searchers.pop(k) for k in keys if k in _searchers]
+    for _path, _ix, found in closing:
+        with contextlib.suppress(Exception):
+            found.close()
+
+
+def _open_files(found):
+    """Open every file a search reads now rather than at first use: a writer's merge deletes
+    the files of segments it merged away, and a searcher that has not opened them yet would
+    fail mid-search (an open file survives its deletion on POSIX)."""
+    for leaf, _base in found.reader().leaf_readers():
+        if leaf.doc_count_all():
+            leaf.stored_fields(0)
+            for name, fieldtype in SCHEMA.items():
+                if fieldtype.scorable:
+                    leaf.doc_field_length(0, name)
+    return found
 
 
 # --- writing ------------------------------------------------------------------------------------
 
 BATCH = 500
+
+# Separate files per segment, never Whoosh's default compound file: a reader opens each part
+# of a compound file as BytesIO(memoryview of the mmap), and BytesIO copies what it is given,
+# so every worker ended up holding a private copy of the whole index (540 MB per worker at
+# 100,000 playbooks, against a 464 MB index). Separate files are read as files (_Storage).
+WRITER_OPTIONS = {"compound": False}
 
 
 def pending_count() -> int:
@@ -325,7 +392,7 @@ def _apply_batches(timeout: float) -> int:
                 wanted.setdefault(row.doc_type, set()).add(row.doc_id)
             docs = {(t, i): d for t, ids in wanted.items() if t in _providers
                     for i, d in _providers[t].load(sorted(ids)).items()}
-            writer = ix.writer(timeout=30, delay=0.02)
+            writer = ix.writer(timeout=30, delay=0.02, **WRITER_OPTIONS)
             try:
                 # update_document only replaces committed copies, so a key twice in one
                 # batch would be indexed twice: write each key once, from its current state.
@@ -361,8 +428,8 @@ def rebuild() -> int:
             raise RuntimeError("another process holds the search writer lock")
         high_water = db.session.scalar(select(func.max(IndexChange.id))) or 0
         new_dir = _new_index_dir()
-        ix = open_dir(str(new_dir))
-        writer = ix.writer(limitmb=256)
+        ix = _index(new_dir)
+        writer = ix.writer(limitmb=256, **WRITER_OPTIONS)
         try:
             for provider in _providers.values():
                 for doc in provider.iterate():

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g, request_started
 from flask_migrate import upgrade
 
-from app import create_app, users
+from app import create_app, search, users
 from app.extensions import db
 from app.models import Grade, Role
 from incidents import services
@@ -114,6 +114,7 @@ def app(db_uri, app_config, tmp_path):
     app = build_app(db_uri, SEARCH_INDEX_DIR=str(tmp_path / "search"), **app_config)
     with app.app_context():
         yield app
+        search.close_searchers()
         db.session.remove()
         db.engine.dispose()
 
