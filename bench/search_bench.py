@@ -576,9 +576,10 @@ How each figure is taken:
 gunicorn, 2 sync workers, on the {largest:,}-playbook database and index, signed in, then `wrk -t2 -c4`
 over the {N_QUERIES} queries as `/search?q=…` (5 s warm-up, then {results['memory'][0]['wrk_seconds'] if results.get('memory') else 0} s);
 `/proc/PID/smaps_rollup` of each process before the first search and after the load. *Private* is
-Private_Clean + Private_Dirty: memory no other process shares (the target counts it); the
-mmapped index files a worker alone has read count as private clean (page cache, reclaimable),
-*anonymous* is the heap.
+Private_Clean + Private_Dirty: memory no other process shares (the target counts it);
+*anonymous* is the heap. The index files are read through the OS page cache, not mapped or
+copied into the workers (`app/search.py`, `_Storage`), so they appear in none of these
+columns; only files up to 1 MB (the field lengths) are held in each worker's memory.
 
 | `--preload` | process | private MB before searching | private MB after the load | shared MB | RSS MB | PSS MB | anonymous MB |
 |---|---|---:|---:|---:|---:|---:|---:|
