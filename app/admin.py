@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from app.auth import apply_errors, role_required
 from app.errors import Conflict, DomainError
 from app.extensions import db
 from app.forms import CategoryForm, GradeForm, NewUserForm, UserForm
+from app.i18n import gettext as _
 from app.models import Category, Grade, Role, User
 from incidents import services as incident_services
 

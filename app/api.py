@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import BadRequest
@@ -20,6 +19,7 @@ from werkzeug.exceptions import BadRequest
 from app import users
 from app.errors import DomainError, Forbidden
 from app.extensions import csrf
+from app.i18n import gettext as _
 from app.models import Role
 
 PREFIX = "/api/v1"

@@ -17,8 +17,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import users
@@ -26,6 +24,8 @@ from app.errors import DomainError
 from app.extensions import db, limiter, login_manager
 from app.forms import AccountForm, LoginForm, SetupForm
 from app.i18n import LANGUAGES, timezones
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.models import Role, User
 
 bp = Blueprint("auth", __name__)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import is_api_request
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
+from app.i18n import gettext as _
 
 
 def init_app(app: Flask) -> None:

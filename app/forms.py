@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,8 +15,22 @@ from wtforms import (
 )
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.i18n import WTFormsTranslations
+from app.i18n import lazy_gettext as _l
 from app.models import Role
 from app.textcheck import bad_text
+
+_WTFORMS_TRANSLATIONS = WTFormsTranslations()
+
+
+class Form(FlaskForm):
+    """Every form's base: Flask-WTF's, with WTForms' messages kept translated per locale."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _WTFORMS_TRANSLATIONS
 
 
 def storable(form, field):
@@ -30,12 +44,12 @@ def role_choices():
     return [(r.value, labels[r]) for r in Role]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254), storable])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
 
 
-class PersonFields(FlaskForm):
+class PersonFields(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120), storable],
                        description=_l("Shown in full when this person signs an apology."))
     title = StringField(_l("Job title"), validators=[InputRequired(), Length(max=120), storable])
@@ -61,7 +75,7 @@ class NewUserForm(UserForm):
                              description=_l("At least 10 characters."))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     locale = SelectField(_l("Language"), choices=[("en", "English"), ("ko", "한국어")])
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
 
@@ -71,7 +85,7 @@ def _minutes(label):
                         description=_l("Minutes; leave empty for no target."))
 
 
-class GradeForm(FlaskForm):
+class GradeForm(Form):
     rank = IntegerField(_l("Rank (1 = most urgent)"),
                         validators=[InputRequired(), NumberRange(min=1, max=99)])
     colour = StringField(_l("Colour"), validators=[
@@ -84,7 +98,7 @@ class GradeForm(FlaskForm):
     notified_role = SelectField(_l("Role notified"), choices=role_choices)
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     slug = StringField(_l("Key"), validators=[
         InputRequired(), Length(max=40),
         Regexp(r"^[a-z0-9_]+$", message=_l("Lower-case letters, digits and _ only."))])

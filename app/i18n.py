@@ -1,20 +1,29 @@
-"""Language and time zone: the user's choice, else the browser's Accept-Language."""
+"""Language and time zone: the user's choice, else the browser's Accept-Language.
+
+A page translates and formats a hundred strings or more, so gettext and the date
+filters here find the request's catalogue, locale and zone once, rather than through
+Flask-Babel's context-local look-ups on every call.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel import Locale
-from babel import dates as babel_dates
+from babel import Locale, support
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
+from app import dateformat
 from app.extensions import babel
 from app.timeutil import as_utc
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
+_ENGLISH = Locale("en")
 
 
 def _user():
@@ -46,9 +55,78 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
-def locale_code() -> str:
-    return str(get_locale() or "en")
+# --- the reader's language --------------------------------------------------------------------
 
+# Flask-Babel 4 keeps a request's locale in g._flask_babel (a private name, hence the pinned
+# version); force_locale swaps the locale kept there and puts it back, so reading it there
+# follows force_locale. tests/test_i18n.py holds these to Flask-Babel's own answers.
+
+def current_locale() -> Locale | None:
+    """Flask-Babel's get_locale(), read straight from its per-request namespace once chosen."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, or no application context
+        return get_locale()
+    return locale if locale is not None else get_locale()
+
+
+def translations() -> support.NullTranslations:
+    """Flask-Babel's get_translations(), kept beside the locale it was found for."""
+    try:
+        state = g._flask_babel
+    except (AttributeError, RuntimeError):
+        return get_translations()
+    locale = getattr(state, "babel_locale", None)
+    found = getattr(state, "incidentbook_translations", None)
+    if locale is not None and found is not None and found[0] is locale:
+        return found[1]
+    catalogue = get_translations()  # also chooses the locale, on a request's first call
+    state.incidentbook_translations = (state.babel_locale, catalogue)
+    return catalogue
+
+
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext: %-formatting only when there are variables."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    return LazyString(gettext, string, **variables)
+
+
+def locale_code() -> str:
+    return str(current_locale() or "en")
+
+
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale: Locale) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages ("Not a valid choice.") in the reader's language.
+
+    Flask-WTF reads this catalogue from disk once per request; it never changes, so
+    one per locale is kept for the life of the process."""
+
+    def gettext(self, string: str) -> str:
+        locale = current_locale()
+        return string if locale is None else _wtforms_catalogue(locale).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        locale = current_locale()
+        if locale is None:
+            return singular if n == 1 else plural
+        return _wtforms_catalogue(locale).ungettext(singular, plural, n)
+
+
+# --- dates and durations ----------------------------------------------------------------------
 
 # CLDR's Korean short and medium formats write AM/PM as "AM"/"PM"; Korean readers
 # expect 오전/오후, which the wide day-period form ("aaaa") gives.
@@ -58,7 +136,7 @@ KO_FORMATS = {"short": "yy. M. d. aaaa h:mm", "medium": "y. M. d. aaaa h:mm:ss"}
 def _reader() -> tuple[Locale, ZoneInfo]:
     """The reader's locale (which force_locale may change mid-request, so it is asked for
     each time) and zone (looked up once per request: a list formats dozens of times)."""
-    locale = get_locale() or Locale("en")
+    locale = current_locale() or _ENGLISH
     if not has_request_context():
         return locale, ZoneInfo(select_timezone())
     zone = g.get("_reader_zone")
@@ -73,12 +151,11 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     locale, zone = _reader()
     if locale.language == "ko":
         fmt = KO_FORMATS.get(fmt, fmt)
-    return babel_dates.format_datetime(as_utc(value), fmt, tzinfo=zone, locale=locale)
+    return dateformat.format_datetime(as_utc(value), fmt, zone, locale)
 
 
-def duration(delta) -> str:
-    locale, _zone = _reader()
-    return babel_dates.format_timedelta(delta, threshold=1.1, locale=locale)
+def duration(delta: timedelta) -> str:
+    return dateformat.format_timedelta(delta, current_locale() or _ENGLISH)
 
 
 def local_input(value: datetime | None) -> str:
@@ -96,6 +173,15 @@ def timezones() -> list[str]:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(app.root_path + "/../translations"))
+    # Jinja's own newstyle wrappers (autoescaping, %-formatting always) around the quick
+    # look-ups; `_` is bound to gettext itself instead of the extension's by-name alias.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["local_input"] = local_input
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, locale_code=locale_code)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import ApiToken, Role, User
 from app.textcheck import bad_text
 

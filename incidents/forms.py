@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -17,7 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms import storable
+from app.forms import Form, storable
+from app.i18n import lazy_gettext as _l
 from incidents.models import Channel, EventKind, Status
 
 CHANNEL_LABELS = {Channel.chat: _l("Chat"), Channel.phone: _l("Phone"),
@@ -32,7 +31,7 @@ def channel_choices():
     return [("", _l("— not set —"))] + [(c.value, CHANNEL_LABELS[c]) for c in Channel]
 
 
-class CustomerFields(FlaskForm):
+class CustomerFields(Form):
     customer_name = StringField(_l("Customer name"), validators=[Length(max=200), storable])
     customer_contact = StringField(_l("Contact (phone or e-mail)"),
                                    validators=[Length(max=200), storable])
@@ -71,13 +70,13 @@ class IncidentEditForm(IncidentForm):
     version = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in Status])])
     expected = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in Status])])
     note = StringField(_l("Note (optional)"), validators=[Length(max=20_000), storable])
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     kind = RadioField(_l("Kind"), default=EventKind.note.value,
                       choices=[(EventKind.note.value, _l("Note")),
                                (EventKind.action.value, _l("Action taken"))])
@@ -88,7 +87,7 @@ class CustomerForm(CustomerFields):
     """Adding an affected customer from the incident page."""
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 

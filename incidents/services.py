@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import Forbidden, NotFound, StaleEdit, TransitionRefused, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Category, Grade, Role, User
 from app.textcheck import bad_text
 from app.timeutil import as_utc, utcnow

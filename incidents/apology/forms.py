@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import storable
+from app.forms import Form, storable
+from app.i18n import lazy_gettext as _l
 from incidents.apology.services import BODY_MAX, CHANNELS
 
 CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "chat": _l("Chat"),
@@ -15,7 +14,7 @@ CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "chat": _l("
                   "social": _l("Social media"), "in_person": _l("In person")}
 
 
-class DraftForm(FlaskForm):
+class DraftForm(Form):
     audience = RadioField(_l("For"), default="customer", choices=[
         ("customer", _l("One affected customer (personal letter)")),
         ("public", _l("Everyone (public notice)"))])
@@ -24,7 +23,7 @@ class DraftForm(FlaskForm):
                           choices=[("ko", "한국어"), ("en", "English")])
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     body = TextAreaField(_l("Letter (Markdown)"),
                          validators=[InputRequired(), Length(max=BODY_MAX), storable])
     signatories = SelectMultipleField(_l("Signed by"), validators=[Optional()],
@@ -34,10 +33,10 @@ class EditForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     override_reason = StringField(_l("Reason to approve despite the findings"),
                                   validators=[Length(max=5000), storable])
 
 
-class SentForm(FlaskForm):
+class SentForm(Form):
     channel = SelectField(_l("Sent by"), choices=[(c, CHANNEL_LABELS[c]) for c in CHANNELS])

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Role, User
 from app.textcheck import bad_text
 from app.timeutil import utcnow

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import storable
+from app.forms import Form, storable
+from app.i18n import lazy_gettext as _l
 from incidents.compensation.models import CompType
 
 TYPE_LABELS = {CompType.refund: _l("Refund"), CompType.replacement: _l("Replacement"),
@@ -16,7 +15,7 @@ TYPE_LABELS = {CompType.refund: _l("Refund"), CompType.replacement: _l("Replacem
                CompType.cash: _l("Cash (consequential damages)")}
 
 
-class ProposeForm(FlaskForm):
+class ProposeForm(Form):
     # Explicit ids: the incident page holds other forms with a `note` or `customer` field,
     # and a duplicate id would tie these labels to the wrong input.
     comp_type = SelectField(_l("Type"), choices=[(t.value, TYPE_LABELS[t]) for t in CompType],
@@ -34,11 +33,11 @@ class ProposeForm(FlaskForm):
                            id="comp-approve")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     reason = StringField(_l("Reason or note"), validators=[Length(max=5000), storable])
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     class Meta:
         csrf = False  # a GET report filter changes nothing
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, literal, select
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Category, Grade, Role
 from app.timeutil import as_utc, utcnow
 from incidents.apology.models import ApologyLetter

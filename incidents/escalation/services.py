@@ -12,12 +12,12 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app import mail
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Role, User
 from app.templating import role_label
 from app.textcheck import bad_text

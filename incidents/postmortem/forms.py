@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import storable
+from app.forms import Form, storable
+from app.i18n import lazy_gettext as _l
 from incidents.postmortem.models import ActionKind
 from incidents.postmortem.services import BODY_MAX
 
@@ -15,25 +14,25 @@ KIND_LABELS = {ActionKind.prevent: _l("Prevent"), ActionKind.detect: _l("Detect"
                ActionKind.mitigate: _l("Mitigate"), ActionKind.process: _l("Process")}
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     language = RadioField(_l("Language"), default="ko", choices=[("ko", "한국어"), ("en", "English")])
 
 
-class PostmortemForm(FlaskForm):
+class PostmortemForm(Form):
     body = TextAreaField(_l("Postmortem (Markdown)"),
                          validators=[InputRequired(), Length(max=BODY_MAX), storable],
                          description=_l("Blameless: criticise processes, never people."))
     version = HiddenField(validators=[InputRequired()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     title = StringField(_l("Action"), validators=[InputRequired(), Length(max=300), storable])
     owner = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ActionKind])
     due_date = DateField(_l("Due"), validators=[Optional()])
 
 
-class PlaybookForm(FlaskForm):
+class PlaybookForm(Form):
     """The proposed playbook, editable before it is published."""
 
     target = HiddenField()

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.errors import Conflict
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Role, User
 from app.money import format_money
 from app.templating import role_label

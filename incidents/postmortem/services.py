@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import case, select
 
 from app import search
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.i18n import localtime
 from app.models import Role, User
 from app.textcheck import bad_text
