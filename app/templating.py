@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, g
-from flask_babel import format_percent, format_timedelta, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_percent
 from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.i18n import duration
+from app.i18n import duration, locale_code, translations
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.models import Category, Grade, Role
 from app.money import format_money
 from app.rendering import render_markdown
@@ -45,7 +46,7 @@ def percent(share: float | None) -> str:
 
 def category_label(slug: str) -> str:
     if "category_labels" not in g:
-        locale = str(get_locale() or "en")
+        locale = locale_code()
         g.category_labels = {c.slug: c.label(locale) for c in db.session.scalars(select(Category))}
     return g.category_labels.get(slug) or (slug or _("no category"))
 
@@ -69,10 +70,17 @@ def minutes_label(minutes: int | None) -> str:
         return _("no target")
     from datetime import timedelta
 
-    return format_timedelta(timedelta(minutes=minutes), threshold=1.1)
+    return duration(timedelta(minutes=minutes))
 
 
 def overdue_label(missed: list[str]) -> str:
+    # Most rows of a list are late in the same one or two ways; the words depend only on
+    # the language, which the catalogue stands for.
+    return _overdue_label(translations(), tuple(missed))
+
+
+@lru_cache(maxsize=32)
+def _overdue_label(_catalogue, missed: tuple[str, ...]) -> str:
     parts = {"share": _("not shared in time"), "resolve": _("not resolved in time")}
     return _("Overdue: %(what)s", what=", ".join(parts[m] for m in missed))
 
@@ -82,12 +90,20 @@ def age(incident) -> str:
     return duration(end - as_utc(incident.detected_at))
 
 
+def grades() -> list[Grade]:
+    """Every grade, most urgent first, read once a request: a page's colours and its grade
+    filter or picker need the same few rows."""
+    if "all_grades" not in g:
+        g.all_grades = list(db.session.scalars(select(Grade).order_by(Grade.rank)))
+    return g.all_grades
+
+
 def grade_styles() -> Markup:
     """Grade colours are admin data, so their CSS is built from the database once a request."""
     if "grade_styles" not in g:
-        grades = db.session.execute(select(Grade.id, Grade.colour)).all()
-        css = "".join(f".grade-{gid}{{--grade:{colour}}}" for gid, colour in grades
-                      if _HEX_COLOUR.fullmatch(colour))
+        css = "".join(f".grade-{grade.id}{{--grade:{grade.colour}}}"
+                      for grade in sorted(grades(), key=lambda grade: grade.id)
+                      if _HEX_COLOUR.fullmatch(grade.colour))
         g.grade_styles = Markup(css)
     return g.grade_styles
 

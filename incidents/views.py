@@ -6,13 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import templating
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext as _
 from app.i18n import locale_code, select_timezone
 from app.models import Category, Grade, Role, User
 from incidents import panels, services
@@ -39,7 +40,7 @@ def home():
 
 
 def _grades() -> list[Grade]:
-    return list(db.session.scalars(select(Grade).order_by(Grade.rank)))
+    return templating.grades()
 
 
 def _categories(include: Category | None = None) -> list[Category]:
@@ -89,6 +90,11 @@ def _form_changes(form: IncidentForm) -> dict:
     return changes
 
 
+def _status_labels() -> dict[Status, str]:
+    # Translated once here rather than each time a page's rows or steps show one.
+    return {status: str(label) for status, label in STATUS_LABELS.items()}
+
+
 def _customer_data(form) -> services.CustomerData | None:
     data = services.CustomerData(form.customer_name.data or "", form.customer_contact.data or "",
                                  form.customer_reference.data or "", form.customer_impact.data or "")
@@ -120,7 +126,7 @@ def index():
     page = services.incident_page(f, request.args.get("page", 1, type=int),
                                   current_app.config["INCIDENTS_PER_PAGE"])
     return render_template("incidents/index.html", form=form, page=page,
-                           overdue=services.overdue, status_labels=STATUS_LABELS)
+                           overdue=services.overdue, status_labels=_status_labels())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -153,14 +159,17 @@ def render_detail(incident: Incident, code: int = 200, **forms):
     """The incident page; `forms` re-displays a form that failed, with what was typed."""
     page = services.timeline_page(incident, request.args.get("page", 1, type=int),
                                   current_app.config["EVENTS_PER_PAGE"])
-    own = {"event_form": EventForm(formdata=None), "customer_form": CustomerForm(formdata=None),
-           "status_form": StatusForm(formdata=None)}
-    own.update({k: v for k, v in forms.items() if k in own})
+    can_write = current_user.can(Role.agent)
+    transitions = services.allowed_transitions(current_user, incident)
+    # Each form only for the readers the page shows it to.
+    shown = {"event_form": (EventForm, can_write), "customer_form": (CustomerForm, can_write),
+             "status_form": (StatusForm, bool(transitions))}
+    own = {name: forms.get(name) or form(formdata=None)
+           for name, (form, show) in shown.items() if show}
     return render_template(
-        "incidents/detail.html", incident=incident, events=page,
-        transitions=services.allowed_transitions(current_user, incident),
-        overdue=services.overdue(incident), status_labels=STATUS_LABELS,
-        channel_labels=CHANNEL_LABELS, can_write=current_user.can(Role.agent),
+        "incidents/detail.html", incident=incident, events=page, transitions=transitions,
+        overdue=services.overdue(incident), status_labels=_status_labels(),
+        channel_labels=CHANNEL_LABELS, can_write=can_write,
         panels=panels.render(incident, current_user, forms), **own), code
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.models import Role, User
 from app.textcheck import bad_text
 from incidents import panels
@@ -59,8 +59,11 @@ def finding_message(code: str) -> str:
 
 @panels.panel(order=50)
 def apology_panel(incident, user, forms) -> dict:
-    form = forms.get("draft_form") or DraftForm(formdata=None)
-    form.customer.choices = [(c.id, c.name or c.reference or c.contact) for c in incident.customers]
+    form = None
+    if user.can(Role.agent):  # the only readers the panel offers the draft form to
+        form = forms.get("draft_form") or DraftForm(formdata=None)
+        form.customer.choices = [(c.id, c.name or c.reference or c.contact)
+                                 for c in incident.customers]
     return {"template": "apology/_panel.html", "letters": services.for_incident(incident),
             "draft_form": form}
 

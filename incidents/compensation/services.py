@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Category, Grade, Role, User, get_setting, put_setting
 from app.money import format_money, is_currency
 from app.textcheck import bad_text
@@ -58,6 +58,13 @@ def rule_for(comp_type: CompType, grade: Grade) -> AuthorityRule:
     return rule or AuthorityRule(type=comp_type, grade=grade)
 
 
+def grade_rules(grade: Grade) -> dict[CompType, AuthorityRule]:
+    """rule_for every type of `grade`, in one query."""
+    found = {r.type: r for r in db.session.scalars(
+        select(AuthorityRule).where(AuthorityRule.grade_id == grade.id))}
+    return {t: found.get(t) or AuthorityRule(type=t, grade=grade) for t in CompType}
+
+
 def effective_limit(rule: AuthorityRule, role: Role) -> int | None:
     """The most `role` may approve alone: its own limit or any junior role's, whichever is higher."""
     limits = [rule.limit_for(r) for r in APPROVER_ROLES if role.at_least(r)]
@@ -87,15 +94,12 @@ def own_limits(user: User, grade: Grade) -> dict[CompType, tuple[int | None, int
     return role_limits(user.role, grade)
 
 
-def role_limits(role: Role, grade: Grade) -> dict[CompType, tuple[int | None, int | None]]:
-    rules = {r.type: r for r in db.session.scalars(
-        select(AuthorityRule).where(AuthorityRule.grade_id == grade.id))}
-    result = {}
-    for comp_type in CompType:
-        rule = rules.get(comp_type) or AuthorityRule(type=comp_type, grade=grade)
-        mine = None if role == Role.viewer else effective_limit(rule, role)
-        result[comp_type] = (mine, rule.self_serve)
-    return result
+def role_limits(role: Role, grade: Grade, rules: dict[CompType, AuthorityRule] | None = None,
+                ) -> dict[CompType, tuple[int | None, int | None]]:
+    """`rules`: grade_rules(grade), when the caller has them already."""
+    rules = rules if rules is not None else grade_rules(grade)
+    return {comp_type: (None if role == Role.viewer else effective_limit(rule, role), rule.self_serve)
+            for comp_type, rule in rules.items()}
 
 
 def describe(comp: Compensation) -> str:

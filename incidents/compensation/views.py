@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth import role_required
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.models import Grade, Role
 from app.money import digits, format_money, parse_major, to_major
 from incidents import panels
@@ -20,6 +20,7 @@ from incidents import services as incident_services
 from incidents.compensation import report, services
 from incidents.compensation.forms import TYPE_LABELS, DecisionForm, PeriodForm, ProposeForm
 from incidents.compensation.models import APPROVER_ROLES, CompStatus, CompType
+from incidents.models import Status
 from incidents.views import render_detail
 
 bp = Blueprint("compensation", __name__)
@@ -27,13 +28,11 @@ bp = Blueprint("compensation", __name__)
 
 @panels.panel(order=30)
 def compensation_panel(incident, user, forms) -> dict:
-    form = forms.get("propose_form") or ProposeForm(formdata=None)
-    form.customer.choices = [(0, _("— the incident as a whole —"))] + [
-        (c.id, c.name or c.reference or c.contact) for c in incident.customers]
-    if not form.currency.data:
-        form.currency.data = services.policy_currency()
     comps = services.for_incident(incident)
-    rules = {c.type: services.rule_for(c.type, incident.grade) for c in comps}
+    # Closed incidents take no new proposals: no form, currency or limits to look up for them.
+    can_propose = user.can(Role.agent) and incident.status != Status.closed
+    deciding = user.can(Role.agent) and any(c.status == CompStatus.proposed for c in comps)
+    rules = services.grade_rules(incident.grade) if can_propose or deciding else {}
     actions = {}
     for comp in comps:
         allowed = []
@@ -46,10 +45,19 @@ def compensation_panel(incident, user, forms) -> dict:
             if comp.status in (CompStatus.proposed, CompStatus.approved):
                 allowed.append("cancel")
         actions[comp.id] = allowed
-    return {"template": "compensation/_panel.html", "compensations": comps, "comp_actions": actions,
-            "propose_form": form, "limits": services.own_limits(user, incident.grade),
-            "type_labels": TYPE_LABELS, "decision_form": DecisionForm(formdata=None),
-            "currency": services.policy_currency(), "customers": {c.id: c for c in incident.customers}}
+    panel = {"template": "compensation/_panel.html", "compensations": comps, "comp_actions": actions,
+             "type_labels": TYPE_LABELS, "customers": {c.id: c for c in incident.customers},
+             "can_propose": can_propose}
+    if can_propose:
+        currency = services.policy_currency()
+        form = forms.get("propose_form") or ProposeForm(formdata=None)
+        form.customer.choices = [(0, _("— the incident as a whole —"))] + [
+            (c.id, c.name or c.reference or c.contact) for c in incident.customers]
+        if not form.currency.data:
+            form.currency.data = currency
+        panel.update(propose_form=form, currency=currency,
+                     limits=services.role_limits(user.role, incident.grade, rules))
+    return panel
 
 
 _STATUS_LABELS = {"proposed": _l("proposed"), "approved": _l("approved"), "rejected": _l("rejected"),

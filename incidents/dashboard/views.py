@@ -8,10 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_timedelta
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, StringField
@@ -20,6 +17,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from app.auth import role_required
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import Form
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import locale_code
 from app.models import Category, Grade, Role
 from app.money import format_money
@@ -40,7 +40,7 @@ BUCKET_LABELS = {"under_1h": _l("under 1 hour"), "under_1d": _l("under 1 day"),
                  "under_7d": _l("1–7 days"), "over_7d": _l("over 7 days")}
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     class Meta:
         csrf = False
 
@@ -49,7 +49,7 @@ class PeriodForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[Optional()])
 
 
-class GrowthForm(FlaskForm):
+class GrowthForm(Form):
     metric = StringField(_l("Figure"), default="orders", validators=[InputRequired(), Length(max=40)],
                          description=_l("orders, payments, signups, ..."))
     granularity = SelectField(_l("Per"), choices=[("week", _l("week")), ("month", _l("month"))])
@@ -57,7 +57,7 @@ class GrowthForm(FlaskForm):
     value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=0)])
 
 
-class GrowthUploadForm(FlaskForm):
+class GrowthUploadForm(Form):
     file = FileField(_l("CSV file (metric, period, start, value)"))
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -16,7 +13,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.auth import role_required
 from app.errors import DomainError
 from app.extensions import db
-from app.forms import storable
+from app.forms import Form, storable
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import select_timezone, timezones
 from app.models import Role, User
 from app.timeutil import utcnow
@@ -42,7 +41,7 @@ def abuse_outcome_label(value: str) -> str:
     return str(OUTCOME_LABELS[AbuseOutcome(value)])
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(Form):
     user = SelectField(_l("Person"), coerce=int, validators=[InputRequired()])
     role = SelectField(_l("Duty"), choices=[("lead", _l("Lead on duty")),
                                             ("manager", _l("Manager on duty"))])
@@ -55,7 +54,7 @@ class ShiftForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     user = SelectField(_l("Person"), coerce=int, validators=[InputRequired()])
     role = SelectField(_l("Duty"), choices=[("lead", _l("Lead on duty")),
                                             ("manager", _l("Manager on duty"))])
@@ -64,7 +63,7 @@ class OverrideForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500), storable])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     # Own ids: the incident page also has the status form's "note" and a "compensation" section.
     outcome = SelectField(_l("Decision"), choices=[(o.value, OUTCOME_LABELS[o]) for o in AbuseOutcome],
                           id="abuse-outcome")
@@ -87,9 +86,11 @@ def abuse_panel(incident, user, forms) -> dict | None:
         return None
     from incidents.compensation.services import for_incident
 
-    form = forms.get("outcome_form") or OutcomeForm(formdata=None)
-    form.compensation.choices = [(0, _("— none —"))] + [
-        (c.id, f"#{c.id} {c.type.value} {c.amount} {c.currency}") for c in for_incident(incident)]
+    form = None
+    if not case.outcome and user.can(Role.lead):  # the only readers offered the decision
+        form = forms.get("outcome_form") or OutcomeForm(formdata=None)
+        form.compensation.choices = [(0, _("— none —"))] + [
+            (c.id, f"#{c.id} {c.type.value} {c.amount} {c.currency}") for c in for_incident(incident)]
     return {"template": "escalation/_abuse.html", "case": case, "outcome_form": form,
             "kind_labels": KIND_LABELS, "outcome_labels": OUTCOME_LABELS}
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext as _
 from app.models import Role, User
 from app.timeutil import utcnow
 from incidents import panels
@@ -41,14 +41,18 @@ def suggestions_panel(incident, user, forms) -> dict | None:
 
 @panels.panel(order=70)
 def postmortem_panel(incident, user, forms) -> dict:
-    action_form = forms.get("action_form") or ActionForm(formdata=None, owner=incident.owner_id)
-    _owners(action_form)
     pm = services.for_incident(incident.id)
+    # The forms (and the owner list) only for those the panel shows them to: agents and up.
+    action_form = start_form = None
+    if user.can(Role.agent):
+        action_form = forms.get("action_form") or ActionForm(formdata=None, owner=incident.owner_id)
+        _owners(action_form)
+        start_form = StartForm(formdata=None) if pm is None else None
     ready = (pm is not None and pm.status == PostmortemStatus.published
              and incident.status.value == "closed")
     return {"template": "postmortem/_panel.html", "postmortem": pm,
             "actions": services.actions_for(incident.id), "action_form": action_form,
-            "start_form": StartForm(formdata=None), "kind_labels": KIND_LABELS,
+            "start_form": start_form, "kind_labels": KIND_LABELS,
             "ready_for_playbook": ready, "today": utcnow().date()}
 
 
