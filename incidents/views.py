@@ -39,10 +39,6 @@ def home():
     return redirect(url_for("dashboard.index"))
 
 
-def _grades() -> list[Grade]:
-    return templating.grades()
-
-
 def _categories(include: Category | None = None) -> list[Category]:
     found = list(db.session.scalars(select(Category).order_by(Category.name)))
     return [c for c in found if c.active or c == include]
@@ -54,7 +50,7 @@ def _people(include: User | None = None) -> list[User]:
 
 
 def _fill_choices(form: IncidentForm, incident: Incident | None = None) -> list[Grade]:
-    grades = _grades()
+    grades = templating.grades()
     locale = locale_code()
     form.grade.choices = [(g.id, g.name) for g in grades]
     form.owner.choices = [(u.id, f"{u.name} · {u.title}")
@@ -105,7 +101,7 @@ def _customer_data(form) -> services.CustomerData | None:
 def index():
     form = FilterForm(request.args)
     locale = locale_code()
-    grades = _grades()
+    grades = templating.grades()
     form.status.choices = [("open", _("Open")), ("all", _("All"))] + [
         (s.value, STATUS_LABELS[s]) for s in Status]
     form.grade.choices = [("", _("Any grade"))] + [(g.name, g.name) for g in grades]

@@ -130,6 +130,11 @@ def _check_text(field: str, value: str, required: bool = False) -> str:
     return value
 
 
+def can_propose(actor: User, incident: Incident) -> bool:
+    """Whether `actor` may propose compensation on `incident` now (propose() enforces it)."""
+    return actor.can(Role.agent) and incident.status != Status.closed
+
+
 def propose(actor: User, incident: Incident, *, comp_type: CompType, amount: int,
             currency: str | None = None, customer_id: int | None = None, note: str = "",
             approve: bool = True, now: datetime | None = None) -> Compensation:

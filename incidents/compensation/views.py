@@ -20,7 +20,6 @@ from incidents import services as incident_services
 from incidents.compensation import report, services
 from incidents.compensation.forms import TYPE_LABELS, DecisionForm, PeriodForm, ProposeForm
 from incidents.compensation.models import APPROVER_ROLES, CompStatus, CompType
-from incidents.models import Status
 from incidents.views import render_detail
 
 bp = Blueprint("compensation", __name__)
@@ -29,8 +28,8 @@ bp = Blueprint("compensation", __name__)
 @panels.panel(order=30)
 def compensation_panel(incident, user, forms) -> dict:
     comps = services.for_incident(incident)
-    # Closed incidents take no new proposals: no form, currency or limits to look up for them.
-    can_propose = user.can(Role.agent) and incident.status != Status.closed
+    # No form, currency or limits to look up for readers who cannot propose.
+    can_propose = services.can_propose(user, incident)
     deciding = user.can(Role.agent) and any(c.status == CompStatus.proposed for c in comps)
     rules = services.grade_rules(incident.grade) if can_propose or deciding else {}
     actions = {}

@@ -181,6 +181,20 @@ def _screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def _each_language(page: Page):
+    """Yield "en", then switch the page to Korean with the header's button and yield "ko"."""
+    yield "en"
+    page.get_by_role("button", name="한국어").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    yield "ko"
+
+
+@pytest.fixture
+def each_language():
+    """each_language(page): `for lang in each_language(page):` runs a block in en, then ko."""
+    return _each_language
+
+
 @pytest.fixture
 def sign_in():
     """sign_in(page, person, labels=None): through the real login form; `labels` maps the

@@ -70,15 +70,12 @@ def test_agent_flags_abusive_and_the_lead_on_duty_decides(live_app, new_page, se
     expect(page.locator("ol.timeline")).to_contain_text("Daniel Cho")
 
 
-def test_dashboard_screenshots(live_app, page, seed_user, sign_in, screenshot, tr):
+def test_dashboard_screenshots(live_app, page, seed_user, sign_in, screenshot, tr, each_language):
     with live_app.app_context():
         build_dataset(language="ko")
     viewer = seed_user("manager", name="Seo-yeon Park", title="Head of CX")
     sign_in(page, viewer)
-    for lang in ("en", "ko"):
-        if lang == "ko":
-            page.get_by_role("button", name="한국어").click()
-            expect(page.locator("html")).to_have_attribute("lang", "ko")
+    for lang in each_language(page):
         page.goto("/dashboard")
         expect(page.get_by_role("heading", level=1)).to_have_text(tr("Dashboard", lang))
         expect(page.locator("svg.chart")).to_have_count(6)

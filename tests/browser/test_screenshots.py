@@ -34,15 +34,12 @@ def seed_realistic_incidents(seed_user, seed_incident):
     return lead, detail
 
 
-def test_screenshots_of_list_incident_and_form(page, seed_user, seed_incident, sign_in, screenshot, tr):
+def test_screenshots_of_list_incident_and_form(page, seed_user, seed_incident, sign_in, screenshot, tr,
+                                               each_language):
     lead, detail = seed_realistic_incidents(seed_user, seed_incident)
     sign_in(page, lead)
 
-    for lang in ("en", "ko"):
-        if lang == "ko":
-            page.get_by_role("button", name="한국어").click()
-            expect(page.locator("html")).to_have_attribute("lang", "ko")
-
+    for lang in each_language(page):
         page.goto("/incidents/")
         rows = page.locator("table.incidents tbody tr")
         expect(rows).to_have_count(5)

@@ -92,14 +92,10 @@ def seed_for_screenshots(live_app, seed_user) -> tuple[int, int, int]:
 
 
 def test_screenshots_of_playbook_postmortem_and_search(page, live_app, seed_user, sign_in,
-                                                      screenshot, tr):
+                                                      screenshot, tr, each_language):
     lead, playbook_id, ready_id = seed_for_screenshots(live_app, seed_user)
     sign_in(page, lead)
-    for lang in ("en", "ko"):
-        if lang == "ko":
-            page.get_by_role("button", name="한국어").click()
-            expect(page.locator("html")).to_have_attribute("lang", "ko")
-
+    for lang in each_language(page):
         page.goto(f"/playbooks/{playbook_id}")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Card payment fails at checkout")
         expect(page.locator("ol.versions li")).to_have_count(2)

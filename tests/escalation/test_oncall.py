@@ -50,6 +50,14 @@ def test_a_manager_gets_a_manager_shift_by_default(lead_api, make_user):
     assert (response.json["role"], response.json["timezone"]) == ("manager", "Asia/Seoul")
 
 
+def _post_lead_shift(lead_api, make_user, change: dict):
+    """POST a weekday 09:00-18:00 Seoul lead shift, with `change` applied to the body."""
+    person = make_user("lead")
+    body = {"user_email": person.email, "days": ["mon"], "start": "09:00", "end": "18:00",
+            "timezone": "Asia/Seoul", **change}
+    return lead_api.post(SHIFTS, json=body)
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"start": "25:00"}, "start"),
     ({"start": "9:00"}, "start"),
@@ -59,10 +67,7 @@ def test_a_manager_gets_a_manager_shift_by_default(lead_api, make_user):
     ({"timezone": ""}, "timezone"),
 ])
 def test_shape_errors_are_422_with_the_field_named(lead_api, make_user, change, field):
-    person = make_user("lead")
-    body = {"user_email": person.email, "days": ["mon"], "start": "09:00", "end": "18:00",
-            "timezone": "Asia/Seoul", **change}
-    response = lead_api.post(SHIFTS, json=body)
+    response = _post_lead_shift(lead_api, make_user, change)
     assert response.status_code == 422, response.json
     assert response.json["error"]["code"] == "validation_failed"
     assert field in response.json["error"]["fields"]
@@ -77,10 +82,7 @@ def test_shape_errors_are_422_with_the_field_named(lead_api, make_user, change, 
     ({"timezone": "../../etc/passwd"}, "unknown time zone"),
 ])
 def test_rule_errors_are_422_with_a_clear_message(lead_api, make_user, change, message):
-    person = make_user("lead")
-    body = {"user_email": person.email, "days": ["mon"], "start": "09:00", "end": "18:00",
-            "timezone": "Asia/Seoul", **change}
-    response = lead_api.post(SHIFTS, json=body)
+    response = _post_lead_shift(lead_api, make_user, change)
     assert response.status_code == 422, response.json
     assert message in response.json["error"]["fields"]["shift"]
     assert shift_count() == 0
