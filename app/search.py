@@ -37,9 +37,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.index import EmptyIndexError, FileIndex
 from whoosh.lang.porter import stem
-from whoosh.query import And, DateRange, Or, Term
+from whoosh.query import DateRange
 
-from app import redact
+from app import ranking, redact
 from app.extensions import db
 from app.models import IndexChange
 from app.timeutil import as_utc, utcnow
@@ -111,8 +111,8 @@ def analyze(text: str) -> list[str]:
 SCHEMA = Schema(
     key=ID(unique=True, stored=True),
     type=ID(stored=True),
-    title=TEXT(analyzer=ANALYZER, stored=True, field_boost=2.5),
-    body=TEXT(analyzer=ANALYZER, stored=True),
+    title=TEXT(analyzer=ANALYZER, stored=True, field_boost=2.5, phrase=False),
+    body=TEXT(analyzer=ANALYZER, stored=True, phrase=False),
     grade=ID(stored=True),
     category=ID(stored=True),
     tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
@@ -287,15 +287,33 @@ _searchers_lock = threading.Lock()
 _searchers: dict[tuple[str, int], tuple] = {}
 
 
+_outdated_warned: set[Path] = set()
+
+
 def _open(path: Path):
     for attempt in range(5):
         try:
-            return _index(path)
+            ix = _index(path)
+            break
         except (FileNotFoundError, EmptyIndexError):
             # A commit can replace the table of contents as we open it; retry.
             if attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
+    if path not in _outdated_warned and _outdated(ix):
+        _outdated_warned.add(path)
+        current_app.logger.warning("the search index at %s was written by an older version and "
+                                   "searches slower; run `flask --app wsgi search reindex`", path)
+    return ix
+
+
+def _outdated(ix: FileIndex) -> bool:
+    """Written before this SCHEMA (e.g. with word positions), or in a compound file."""
+    stored = ix.schema
+    if any(name not in stored or type(stored[name].format) is not type(SCHEMA[name].format)
+           for name in SCHEMA.names()):
+        return True
+    return any(segment.is_compound() for segment in ix._segments())
 
 
 def searcher():
@@ -485,11 +503,12 @@ class Results:
         return max(1, -(-self.total // self.per_page))
 
 
-def build_query(text: str) -> Or | None:
-    tokens = list(dict.fromkeys(analyze(text)))
-    if not tokens:
-        return None
-    return Or([Term(f, t) for t in tokens for f in ("title", "body")])
+SEARCHED_FIELDS = ("title", "body")
+
+
+def terms(text: str) -> list[str]:
+    """The query's distinct index terms, in order."""
+    return list(dict.fromkeys(analyze(text)))
 
 
 def _writing_request() -> bool:
@@ -504,38 +523,33 @@ def search(text: str, *, types: Iterable[str] = (), grade: str = "", category: s
            page: int = 1, per_page: int = 10, min_match: float = 0.0) -> Results:
     if pending_count() and not _writing_request():
         apply_pending(timeout=2.0)
-    query = build_query(text)
-    if query is None:
+    wanted = terms(text)
+    if not wanted:
         return Results([], 0, page, per_page)
     filters = []
     types = [t for t in types if t]
     if types:
-        filters.append(Or([Term("type", t) for t in types]))
+        filters.append(ranking.Filter("type", tuple(types)))
     if grade:
-        filters.append(Term("grade", grade))
+        filters.append(ranking.Filter("grade", (grade,)))
     if category:
-        filters.append(Term("category", category))
+        filters.append(ranking.Filter("category", (category,)))
     if tag:
-        filters.append(Term("tags", tag.strip().lower()))
-    if date_from or date_to:
-        filters.append(DateRange("date", as_utc(date_from).replace(tzinfo=None) if date_from else None,
-                                 as_utc(date_to).replace(tzinfo=None) if date_to else None))
+        filters.append(ranking.Filter("tags", (tag.strip().lower(),)))
     s = searcher()
-    # One pass that both ranks and counts: with Whoosh's block-skipping optimisation the
-    # exact total (for paging) needs a second walk over every match, which cost more than
-    # the ranking itself (measured at 10k playbooks). Matched-term bookkeeping is only
-    # needed to enforce min_match (suggestions).
-    page_obj = s.search_page(query, page, pagelen=per_page, terms=bool(min_match),
-                             filter=And(filters) if filters else None, optimize=False)
-    wanted = len(set(analyze(text)))
-    needed = max(1, round(min_match * wanted)) if min_match else 0
-    hits = []
+    docsets = []
+    if date_from or date_to:
+        docsets.append(set(s.docs_for_query(DateRange(
+            "date", as_utc(date_from).replace(tzinfo=None) if date_from else None,
+            as_utc(date_to).replace(tzinfo=None) if date_to else None))))
+    # min_match (suggestions): that share of the query's distinct terms must occur.
+    needed = max(1, round(min_match * len(wanted)))
+    best, total = ranking.rank(s, wanted, SEARCHED_FIELDS, limit=page * per_page,
+                               filters=filters, docsets=docsets, min_terms=needed)
     needles = _needles(text)
-    for hit in page_obj:
-        if needed and len({t for _f, t in hit.matched_terms()}) < needed:
-            continue
-        hits.append(_hit(hit, needles))
-    return Results(hits, page_obj.total, page, per_page)
+    hits = [_hit(s.stored_fields(docnum), score, needles)
+            for score, docnum in best[(page - 1) * per_page:]]
+    return Results(hits, total, page, per_page)
 
 
 def _needles(text: str) -> list[str]:
@@ -574,10 +588,10 @@ def snippet(body: str, needles: list[str], width: int = 220) -> tuple[str, Marku
     return prefix + fragment + suffix, Markup("").join(parts)
 
 
-def _hit(hit, needles: list[str]) -> Hit:
+def _hit(hit: dict, score: float, needles: list[str]) -> Hit:
     plain, html = snippet(hit.get("body", ""), needles)
     doc_type, doc_id = hit["key"].split(":", 1)
-    return Hit(type=doc_type, id=int(doc_id), title=hit["title"], score=round(hit.score, 4),
+    return Hit(type=doc_type, id=int(doc_id), title=hit["title"], score=round(score, 4),
                snippet=plain, snippet_html=html, grade=hit.get("grade", ""),
                category=hit.get("category", ""),
                tags=[t for t in hit.get("tags", "").split(",") if t], date=hit.get("date"),

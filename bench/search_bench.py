@@ -170,7 +170,7 @@ def playbook_data(row: dict):
 def time_queries(queries: list[str]) -> dict:
     """Two passes through app.search.search() (as /search calls it: 10 per page, snippets);
     the first warms the searcher and caches, the second is timed. Also the engine alone."""
-    from app import search
+    from app import ranking, search
 
     for q in queries:
         search.search(q, per_page=10)
@@ -183,8 +183,9 @@ def time_queries(queries: list[str]) -> dict:
     engine = []
     for q in queries:
         t = time.perf_counter()
-        page = search.searcher().search_page(search.build_query(q), 1, pagelen=10)
-        _ = [hit["key"] for hit in page]
+        searcher = search.searcher()
+        best, _total = ranking.rank(searcher, search.terms(q), search.SEARCHED_FIELDS, limit=10)
+        _ = [searcher.stored_fields(docnum)["key"] for _score, docnum in best]
         engine.append(time.perf_counter() - t)
     return {**summary_ms(timed), "engine_only": summary_ms(engine),
             "queries_without_hits": sum(1 for h in hits if h == 0),

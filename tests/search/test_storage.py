@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from whoosh.filedb.structfile import BufferFile
+from whoosh.index import FileIndex
 
 from app import search
 
@@ -80,3 +81,24 @@ def test_each_thread_searches_with_its_own_searcher(app, publish, monkeypatch):
     assert not errors
     assert set(results) == {20} and len(results) == 80
     assert len(searchers) == 4
+
+
+def test_an_index_from_an_older_version_is_flagged(app, tmp_path, caplog):
+    from whoosh.fields import TEXT, Schema
+
+    old = FileIndex.create(search._Storage(str(tmp_path)), Schema(
+        **{**dict(search.SCHEMA.items()), "body": TEXT(stored=True)}), search.INDEX_NAME)
+    writer = old.writer()
+    writer.add_document(key="playbook:1", type="playbook", title="t", body="b")
+    writer.commit()
+    assert search._outdated(search._index(tmp_path))
+    with caplog.at_level("WARNING"):
+        search._open(tmp_path)
+        search._open(tmp_path)
+    assert sum("search reindex" in r.getMessage() for r in caplog.records) == 1
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    writer = search._index(fresh, create=True).writer(**search.WRITER_OPTIONS)
+    writer.add_document(key="playbook:1", type="playbook", title="t", body="b")
+    writer.commit()
+    assert not search._outdated(search._index(fresh))
