@@ -560,9 +560,10 @@ How each figure is taken:
 - *Queries*: {N_QUERIES} distinct queries of 1-3 words (40% Korean, 30% English, 30% mixed; other
   inflections than the documents: 배송 지연, 환불받지 못함, refunded, deploys), through
   `app.search.search(q, per_page=10)` exactly as `/search` calls it (OR of the terms, first page,
-  highlighted snippets), in one process on one warm searcher: a first pass is discarded, the second
-  timed. *Engine* re-times the same queries as `searcher.search_page()` plus reading the 10 keys,
-  to show what the snippets cost.
+  highlighted snippets, exact total), in one process on one warm searcher: a first pass is
+  discarded, the second timed. Ranking is Whoosh's BM25F computed over whole posting lists with
+  numpy (`app/ranking.py`), not Whoosh's matcher walk. *Engine* re-times the same queries as
+  `app.ranking.rank()` plus reading the 10 keys, to show what the snippets cost.
 - *Single-record update*: {N_UPDATES} in a row, alternating `playbooks.services.revise()` of a random
   existing playbook and `publish_new()` of a new one, each followed by `db.session.commit()` and
   `app.search.apply_pending()` (one Whoosh writer, one commit, as after a request).
