@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import math
 import os
 import re
 import shutil
@@ -38,6 +40,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.index import EmptyIndexError, FileIndex
 from whoosh.lang.porter import stem
 from whoosh.query import DateRange
+from whoosh.reading import SegmentReader
 
 from app import ranking, redact
 from app.extensions import db
@@ -421,7 +424,9 @@ def _apply_batches(timeout: float) -> int:
                         writer.delete_by_term("key", key)
                     else:
                         writer.update_document(**_fields(doc))
-                writer.commit()
+                # No merging here: a merge rewrote up to a few hundred documents and made
+                # every fifth update ~5x slower. merge_segments() does it after the response.
+                writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
@@ -435,7 +440,68 @@ def _apply_batches(timeout: float) -> int:
                 db.session.rollback()
                 break
             applied += len(rows)
+        if len(ix._segments()) > INLINE_MERGE_SEGMENTS:
+            _merge_due_segments(ix)  # nothing merged after a response (CLI, imports): do it now
     return applied
+
+
+# --- merging ------------------------------------------------------------------------------------
+
+# Segments are merged by size tier, as log-structured indexes do: once MERGE_FACTOR segments
+# of about the same size exist (1-5 documents, 6-35, 36-215, ...), they become one. Each
+# document is so rewritten about once per tier, and at most MERGE_FACTOR - 1 segments wait in
+# each tier. Merges bigger than MERGE_MAX_DOCS would hold a worker and the writer lock for
+# minutes: `search reindex` is the tool for those.
+MERGE_FACTOR = 6
+MERGE_MAX_DOCS = 20_000
+INLINE_MERGE_SEGMENTS = 40
+
+
+def _tier(docs: int) -> int:
+    return int(math.log(max(docs, 1), MERGE_FACTOR) + 1e-9)
+
+
+def due_merges(segments) -> list[list]:
+    """Groups of segments to merge now, each group into one segment."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(_tier(segment.doc_count()), []).append(segment)
+    return [group for group in tiers.values() if len(group) >= MERGE_FACTOR
+            and sum(segment.doc_count_all() for segment in group) <= MERGE_MAX_DOCS]
+
+
+def _merge_due_segments(ix: FileIndex) -> int:
+    """Merge what due_merges() names; the caller holds the writer lock. Returns how many
+    segments were merged away."""
+    due = {segment.segment_id() for group in due_merges(ix._segments()) for segment in group}
+    if not due:
+        return 0
+
+    def policy(writer, segments):  # the writer's own (equal, not identical) segment objects
+        for segment in segments:
+            if segment.segment_id() in due:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)  # copies its live documents into the new segment
+                reader.close()
+        return [segment for segment in segments if segment.segment_id() not in due]
+
+    writer = ix.writer(timeout=30, delay=0.02, **WRITER_OPTIONS)
+    try:
+        writer.commit(mergetype=policy)
+    except BaseException:
+        writer.cancel()
+        raise
+    return len(due)
+
+
+def merge_segments(timeout: float = 0.0) -> int:
+    """Merge the segments that are due, unless another process is writing (it merges next
+    time). Runs after a response has been sent, so no request waits for it (init_app)."""
+    with _writer_lock(timeout) as locked:
+        path = _current_dir() if locked else None
+        if path is None:
+            return 0
+        return _merge_due_segments(_open(path))
 
 
 def rebuild() -> int:
@@ -611,4 +677,14 @@ def init_app(app) -> None:
             except Exception:  # noqa: BLE001 - the rows stay pending; the next search applies them
                 current_app.logger.exception("search index update failed; will retry")
                 db.session.rollback()
+            response.call_on_close(functools.partial(_merge_after_response,
+                                                     current_app._get_current_object()))
         return response
+
+
+def _merge_after_response(app) -> None:
+    with app.app_context():
+        try:
+            merge_segments()
+        except Exception:  # noqa: BLE001 - segments stay as they are; the next write merges
+            app.logger.exception("search index merge failed; will retry")
