@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import ColumnElement, Select, bindparam, event, select
+from sqlalchemy.orm import Session
 
 from app import users
 from app.errors import DomainError
@@ -45,6 +48,44 @@ def role_required(role: Role):
     return decorator
 
 
+# Per-user figures the layout shows on every page (e.g. unread notifications), read by the
+# same statement that loads the signed-in user rather than one statement each.
+_user_extras: dict[str, Callable[[], ColumnElement]] = {}
+_user_statement: list[Select] = []
+
+
+def user_extra(name: str):
+    """Register a scalar subquery on `User.id`, fetched with the signed-in user."""
+    def add(fn: Callable[[], ColumnElement]) -> Callable[[], ColumnElement]:
+        _user_extras[name] = fn
+        _user_statement.clear()
+        return fn
+    return add
+
+
+def _user_load_statement() -> Select:
+    # Built once: a statement object reused with bind values keeps its compiled form cached.
+    if not _user_statement:
+        _user_statement.append(
+            select(User, *[fn().label(name) for name, fn in _user_extras.items()])
+            .where(User.id == bindparam("user_id")))
+    return _user_statement[0]
+
+
+def prefetched(name: str, user: User):
+    """A figure fetched with `user`, or None when it may be out of date: nothing fetched for
+    this user, or the session has written since (the request may have changed it)."""
+    found = db.session.info.get("user_extras")
+    if found is None or found[0] != user.id:
+        return None
+    return found[1].get(name)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_prefetched(session, _flush_context):
+    session.info.pop("user_extras", None)
+
+
 def _has_users(app: Flask) -> bool:
     state = app.extensions.setdefault("incidentbook", {})
     if not state.get("has_users"):
@@ -70,7 +111,11 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
+        row = db.session.execute(_user_load_statement(), {"user_id": int(user_id)}).first()
+        if row is None:
+            return None
+        user = row[0]
+        db.session.info["user_extras"] = (user.id, dict(zip(_user_extras, row[1:], strict=True)))
         # Deactivating someone ends their open sessions too, not only future sign-ins.
         return user if user is not None and user.active else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_percent
 from markupsafe import Markup
 from sqlalchemy import select
@@ -90,11 +90,15 @@ def age(incident) -> str:
     return duration(end - as_utc(incident.detected_at))
 
 
+# Built once, so SQLAlchemy keeps its cache key rather than working it out each request.
+_ALL_GRADES = select(Grade).order_by(Grade.rank)
+
+
 def grades() -> list[Grade]:
     """Every grade, most urgent first, read once a request: a page's colours and its grade
     filter or picker need the same few rows."""
     if "all_grades" not in g:
-        g.all_grades = list(db.session.scalars(select(Grade).order_by(Grade.rank)))
+        g.all_grades = list(db.session.scalars(_ALL_GRADES))
     return g.all_grades
 
 
@@ -106,6 +110,29 @@ def grade_styles() -> Markup:
                       if _HEX_COLOUR.fullmatch(grade.colour))
         g.grade_styles = Markup(css)
     return g.grade_styles
+
+
+def plain_url(endpoint: str, **values) -> str:
+    """url_for() for a link that is the same on every page (the layout's menu, say).
+
+    Such a URL depends only on the URL map and the mount point, so each is built once
+    per application and script root rather than on every request."""
+    cache = current_app.extensions.setdefault("incidentbook_urls", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    try:
+        return cache[key]
+    except KeyError:
+        url = cache[key] = url_for(endpoint, **values)
+        return url
+
+
+def url_prefix(endpoint: str, argument: str) -> str:
+    """The URL of `endpoint` without its last part, an integer `argument`: a list appends
+    each row's id to it rather than building a URL per row."""
+    url = plain_url(endpoint, **{argument: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint} does not end with its <int:{argument}>")
+    return url[:-1]
 
 
 def fromiso(value: str):
@@ -122,7 +149,8 @@ def init_app(app: Flask) -> None:
                                  role_label_value=role_label_value, percent=percent,
                                  category_label=category_label, money=format_money,
                                  field_labels=field_labels, minutes_label=minutes_label,
-                                 overdue_label=overdue_label, age=age)
+                                 overdue_label=overdue_label, age=age,
+                                 plain_url=plain_url)
 
     @app.context_processor
     def _grade_css():

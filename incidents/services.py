@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import Forbidden, NotFound, StaleEdit, TransitionRefused, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
 from app.models import Category, Grade, Role, User
+from app.pagination import paginate_rows
 from app.textcheck import bad_text
 from app.timeutil import as_utc, utcnow
 from incidents.models import (
@@ -372,16 +374,25 @@ def change_status(actor: User, incident: Incident, target: Status, note: str = "
 
 def overdue(incident: Incident, now: datetime | None = None) -> list[str]:
     """Which targets this incident has missed: 'share' and/or 'resolve'."""
-    now = now or utcnow()
-    grade, detected = incident.grade, as_utc(incident.detected_at)
+    grade = incident.grade
+    return missed_targets(incident.detected_at, incident.shared_at, incident.resolved_at,
+                          grade.target_share_minutes, grade.target_resolve_minutes,
+                          now or utcnow())
+
+
+def missed_targets(detected_at: datetime, shared_at: datetime | None,
+                   resolved_at: datetime | None, share_minutes: int | None,
+                   resolve_minutes: int | None, now: datetime) -> list[str]:
+    """The targets missed ('share', 'resolve'); a step not taken yet counts until `now`."""
+    detected = as_utc(detected_at)
     missed = []
-    if grade.target_share_minutes is not None:
-        shared = as_utc(incident.shared_at) or now
-        if shared - detected > timedelta(minutes=grade.target_share_minutes):
+    if share_minutes is not None:
+        shared = as_utc(shared_at) or now
+        if shared - detected > timedelta(minutes=share_minutes):
             missed.append("share")
-    if grade.target_resolve_minutes is not None:
-        resolved = as_utc(incident.resolved_at) or now
-        if resolved - detected > timedelta(minutes=grade.target_resolve_minutes):
+    if resolve_minutes is not None:
+        resolved = as_utc(resolved_at) or now
+        if resolved - detected > timedelta(minutes=resolve_minutes):
             missed.append("resolve")
     return missed
 
@@ -416,30 +427,118 @@ def incident_query(f: IncidentFilter) -> Select:
     return query.order_by(Incident.grade_rank, Incident.detected_at, Incident.id)
 
 
-def incident_page(f: IncidentFilter, page: int, per_page: int):
-    """One page of `incident_query(f)`: the page's ids first, then only those incidents.
+def _filter_shape(f: IncidentFilter) -> tuple:
+    status = f.status if f.status in ("open", "all") else "one"
+    return status, f.grade is not None, f.category is not None, f.owner is not None
 
-    Ordering whole rows made SQLite read and join every match (all open incidents, for the
-    default list) to keep 25; the ids alone come from the urgency indexes.
+
+@cache  # one per filter shape: 3 statuses x 2^3 filters at most
+def _id_statements(shape: tuple) -> tuple[Select, Select]:
+    """The ids of one page, and the count of all, for a filter shape; its values are bound
+    per request, so the statements are built (and their cache keys worked out) once."""
+    status, grade, category, owner = shape
+    query = select(Incident.id)
+    if status == "open":
+        query = query.where(Incident.status.in_(OPEN_STATUSES))
+    elif status == "one":
+        query = query.where(Incident.status == bindparam("status", type_=Incident.status.type))
+    if grade:
+        query = query.where(Incident.grade_id == bindparam("grade_id"))
+    if category:
+        query = query.where(Incident.category_id == bindparam("category_id"))
+    if owner:
+        query = query.where(Incident.owner_id == bindparam("owner_id"))
+    return (query.order_by(Incident.grade_rank, Incident.detected_at, Incident.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")),
+            select(func.count()).select_from(query.subquery()))
+
+
+def _id_page(f: IncidentFilter, page: int, per_page: int):
+    """One page of the ids `incident_query(f)` selects, most urgent first.
+
+    The ids come from the urgency indexes; ordering whole rows made SQLite read and join
+    every match (all open incidents, for the default list) to keep 25.
     """
-    ids = db.paginate(incident_query(f).with_only_columns(Incident.id), page=page,
-                      per_page=per_page, error_out=False)
+    if f.q.strip():
+        # A search's LIKE pattern is escaped as a literal value, so it is built each time.
+        ids = incident_query(f).with_only_columns(Incident.id)
+        paged = ids.limit(bindparam("limit")).offset(bindparam("offset"))
+        counted = select(func.count()).select_from(ids.order_by(None).subquery())
+        params = {}
+    else:
+        paged, counted = _id_statements(_filter_shape(f))
+        params = {"status": Status(f.status) if f.status not in ("open", "all") else None,
+                  "grade_id": f.grade.id if f.grade else None,
+                  "category_id": f.category.id if f.category else None,
+                  "owner_id": f.owner.id if f.owner else None}
+    session = db.session
+    return paginate_rows(
+        lambda limit, offset: session.scalars(paged, {**params, "limit": limit,
+                                                      "offset": offset}).all(),
+        lambda: session.scalar(counted, params), page, per_page)
+
+
+def incident_page(f: IncidentFilter, page: int, per_page: int):
+    """One page of `incident_query(f)` as Incident objects (the API's list)."""
+    ids = _id_page(f, page, per_page)
     found = {i.id: i for i in db.session.scalars(select(Incident).where(Incident.id.in_(ids.items)))}
     ids.items = [found[i] for i in ids.items]
     return ids
 
 
+# What a row of the incident list shows, as plain rows: the list only reads them.
+_LIST_ROWS = (
+    select(Incident.id, Incident.title, Incident.grade_id, Grade.name.label("grade_name"),
+           Incident.status, User.name.label("owner_name"), Incident.detected_at,
+           Incident.shared_at, Incident.resolved_at, Incident.closed_at,
+           Grade.target_share_minutes, Grade.target_resolve_minutes)
+    .join(Grade, Incident.grade_id == Grade.id).join(User, Incident.owner_id == User.id)
+    .where(Incident.id.in_(bindparam("ids", expanding=True))))
+
+
+def incident_list_page(f: IncidentFilter, page: int, per_page: int):
+    """One page of `incident_query(f)` as rows of _LIST_ROWS's columns (the web list)."""
+    ids = _id_page(f, page, per_page)
+    if ids.items:
+        found = {row.id: row for row in db.session.execute(_LIST_ROWS, {"ids": ids.items})}
+        ids.items = [found[i] for i in ids.items]
+    return ids
+
+
+def list_overdue(row, now: datetime) -> list[str]:
+    """overdue() for a row of incident_list_page()."""
+    return missed_targets(row.detected_at, row.shared_at, row.resolved_at,
+                          row.target_share_minutes, row.target_resolve_minutes, now)
+
+
+# A page of the timeline as plain rows: the page only shows them, and they never change.
+_TIMELINE_ROWS = (
+    select(TimelineEvent.id, TimelineEvent.kind, TimelineEvent.body, TimelineEvent.data,
+           TimelineEvent.created_at, TimelineEvent.actor_id, User.name.label("actor_name"))
+    .outerjoin(User, TimelineEvent.actor_id == User.id)
+    .where(TimelineEvent.incident_id == bindparam("incident_id"))
+    .order_by(TimelineEvent.created_at.desc(), TimelineEvent.id.desc())
+    .limit(bindparam("limit")).offset(bindparam("offset")))
+_TIMELINE_COUNT = (select(func.count()).select_from(TimelineEvent)
+                   .where(TimelineEvent.incident_id == bindparam("incident_id")))
+
+
 def timeline_page(incident: Incident, page: int, per_page: int):
-    query = (select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
-             .order_by(TimelineEvent.created_at.desc(), TimelineEvent.id.desc()))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    """Newest first, as rows of _TIMELINE_ROWS's columns."""
+    session, key = db.session, {"incident_id": incident.id}
+    return paginate_rows(
+        lambda limit, offset: session.execute(
+            _TIMELINE_ROWS, {**key, "limit": limit, "offset": offset}).all(),
+        lambda: session.scalar(_TIMELINE_COUNT, key), page, per_page)
+
+
+_PAGE_INCIDENT = (select(Incident).where(Incident.id == bindparam("incident_id"))
+                  .options(selectinload(Incident.customers), selectinload(Incident.responders),
+                           joinedload(Incident.reporter)))
 
 
 def load_for_page(incident_id: int) -> Incident:
-    incident = db.session.scalar(
-        select(Incident).where(Incident.id == incident_id)
-        .options(selectinload(Incident.customers), selectinload(Incident.responders),
-                 joinedload(Incident.reporter)))
+    incident = db.session.scalar(_PAGE_INCIDENT, {"incident_id": incident_id})
     if incident is None:
         raise NotFound(_("Incident %(id)s does not exist.", id=incident_id))
     return incident

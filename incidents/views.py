@@ -16,6 +16,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import locale_code, select_timezone
 from app.models import Category, Grade, Role, User
+from app.timeutil import utcnow
 from incidents import panels, services
 from incidents.forms import (
     CHANNEL_LABELS,
@@ -119,10 +120,13 @@ def index():
         category=next((c for c in categories if c.slug == request.args.get("category")), None),
         owner=current_user if owner_key == "me" else by_email.get(owner_key),
         q=form.q.data or "" if not form.q.errors else "")
-    page = services.incident_page(f, request.args.get("page", 1, type=int),
-                                  current_app.config["INCIDENTS_PER_PAGE"])
+    page = services.incident_list_page(f, request.args.get("page", 1, type=int),
+                                       current_app.config["INCIDENTS_PER_PAGE"])
+    now = utcnow()
     return render_template("incidents/index.html", form=form, page=page,
-                           overdue=services.overdue, status_labels=_status_labels())
+                           late={row.id: services.list_overdue(row, now) for row in page.items},
+                           detail_url=templating.url_prefix("incidents.detail", "incident_id"),
+                           status_labels=_status_labels())
 
 
 @bp.route("/new", methods=["GET", "POST"])

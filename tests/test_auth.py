@@ -442,3 +442,21 @@ def test_grade_admin_is_an_admin_only_service_too(make_user):
 
     with pytest.raises(Forbidden):
         services.update_grade(make_user("lead"), db.session.scalar(select(Grade)), rank=7)
+
+
+def test_layout_figures_load_with_the_user_and_are_dropped_once_the_session_writes(app, make_user):
+    from app.auth import prefetched
+    from app.extensions import login_manager
+
+    user_id, other_id = make_user("agent").id, make_user("agent").id
+    db.session.expunge_all()
+    with app.test_request_context("/"):
+        loaded = login_manager._user_callback(str(user_id))
+        assert loaded.id == user_id
+        assert prefetched("unread_notifications", loaded) == 0
+        other = db.session.get(User, other_id)
+        assert prefetched("unread_notifications", other) is None  # fetched for someone else
+        loaded.title = "Changed"
+        db.session.flush()  # the request may have changed what was fetched
+        assert prefetched("unread_notifications", loaded) is None
+        db.session.rollback()

@@ -226,6 +226,13 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None)))
 
 
+def unread_count_column():
+    """unread_count() as a scalar subquery on User.id, to load with the user."""
+    return (select(func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .correlate(User).scalar_subquery())
+
+
 def get_notification(user: User, note_id: int) -> Notification:
     note = db.session.get(Notification, note_id)
     if note is None or note.user_id != user.id:

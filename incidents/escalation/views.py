@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.auth import role_required
+from app.auth import prefetched, role_required, user_extra
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import Form, storable
@@ -197,11 +197,19 @@ def oncall():
                            day_labels=DAY_LABELS, window=(start, end)), code
 
 
+@user_extra("unread_notifications")
+def _unread_with_user():
+    return services.unread_count_column()
+
+
 def init_app(app) -> None:
     @app.context_processor
     def _unread():
         if current_user is not None and current_user.is_authenticated:
-            return {"unread_notifications": services.unread_count(current_user)}
+            count = prefetched("unread_notifications", current_user)
+            if count is None:
+                count = services.unread_count(current_user)
+            return {"unread_notifications": count}
         return {"unread_notifications": 0}
 
     @app.after_request
