@@ -17,7 +17,7 @@ from app.i18n import gettext as _
 from app.i18n import locale_code, select_timezone
 from app.models import Category, Grade, Role, User
 from app.timeutil import utcnow
-from incidents import panels, services
+from incidents import panels, services, timeline
 from incidents.forms import (
     CHANNEL_LABELS,
     STATUS_LABELS,
@@ -33,6 +33,7 @@ from playbooks import services as playbook_services
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 root = Blueprint("root", __name__)
+bp.add_app_template_global(timeline.describe_event)
 
 
 @root.get("/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
@@ -18,7 +18,7 @@ from incidents.apology import check as apology_check
 from incidents.apology import drafting
 from incidents.apology.models import ApologyLetter, ApologyVersion, Audience, LetterStatus
 from incidents.compensation.models import Compensation, CompStatus
-from incidents.models import EventKind, Incident
+from incidents.models import AffectedCustomer, EventKind, Incident
 from incidents.services import record_event, require_role
 
 BODY_MAX = 50_000
@@ -209,6 +209,23 @@ def mark_sent(actor: User, letter: ApologyLetter, channel: str,
         "letter_id": letter.id, "channel": channel, "version": letter.approved_version})
     db.session.flush()
     return letter
+
+
+# The incident page's list of letters, built once: each letter's customer and number of
+# versions, as plain rows.
+_LETTER_ROWS = (
+    select(ApologyLetter.id, ApologyLetter.audience, ApologyLetter.language, ApologyLetter.status,
+           ApologyLetter.customer_id, AffectedCustomer.name.label("customer_name"),
+           AffectedCustomer.reference.label("customer_reference"),
+           select(func.count(ApologyVersion.id)).where(ApologyVersion.letter_id == ApologyLetter.id)
+           .scalar_subquery().label("version_count"))
+    .outerjoin(AffectedCustomer, ApologyLetter.customer_id == AffectedCustomer.id)
+    .where(ApologyLetter.incident_id == bindparam("incident_id")).order_by(ApologyLetter.id))
+
+
+def letter_rows(incident_id: int) -> list:
+    """for_incident() as plain rows of what the incident page shows."""
+    return db.session.execute(_LETTER_ROWS, {"incident_id": incident_id}).all()
 
 
 def for_incident(incident: Incident) -> list[ApologyLetter]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.auth import apply_errors, role_required
@@ -13,7 +14,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.models import Role, User
 from app.textcheck import bad_text
-from incidents import panels
+from incidents import panels, timeline
 from incidents import services as incident_services
 from incidents.apology import export, services
 from incidents.apology.forms import CHANNEL_LABELS, ApproveForm, DraftForm, EditForm, SentForm
@@ -49,6 +50,44 @@ def finding_title(code: str) -> str:
     return str(_FINDING_TITLES.get(code, code))
 
 
+# --- the timeline ---------------------------------------------------------------------------
+# Apology steps, each linked to the letter.
+
+def _link(d: dict, text: Markup) -> Markup:
+    return Markup('(<a href="%s">%s</a>)') % (url_for("apology.detail", letter_id=d["letter_id"]), text)
+
+
+@timeline.describer("apology_drafted")
+def _drafted(d: dict) -> Markup:
+    language = "한국어" if d.get("language") == "ko" else "English"
+    return timeline.included(timeline.gettext("drafted an apology") + " " + _link(d, language))
+
+
+@timeline.describer("apology_edited")
+def _edited(d: dict) -> Markup:
+    text = (timeline.gettext("saved version %(n)s of an apology", n=d.get("version", "")) + " "
+            + _link(d, timeline.gettext("open")))
+    if d.get("reopened"):
+        text += " — " + timeline.gettext("back to draft for approval")
+    return timeline.included(text)
+
+
+@timeline.describer("apology_approved")
+def _approved(d: dict) -> Markup:
+    text = (timeline.gettext("approved version %(n)s of an apology", n=d.get("version", "")) + " "
+            + _link(d, timeline.gettext("open")))
+    if d.get("overridden"):
+        codes = ", ".join(str(code) for code in d["overridden"])
+        text += Markup(" — <strong>%s</strong>") % timeline.gettext("despite findings: %(codes)s",
+                                                                     codes=codes)
+    return timeline.included(text)
+
+
+@timeline.describer("apology_sent")
+def _sent(d: dict) -> Markup:
+    return timeline.included(timeline.gettext("sent an apology") + " " + _link(d, timeline.gettext("open")))
+
+
 @bp.app_template_global()
 def finding_message(code: str) -> str:
     """Findings are stored with their code; the message is shown in the reader's language."""
@@ -64,7 +103,7 @@ def apology_panel(incident, user, forms) -> dict:
         form = forms.get("draft_form") or DraftForm(formdata=None)
         form.customer.choices = [(c.id, c.name or c.reference or c.contact)
                                  for c in incident.customers]
-    return {"template": "apology/_panel.html", "letters": services.for_incident(incident),
+    return {"template": "apology/_panel.html", "letters": services.letter_rows(incident.id),
             "draft_form": form}
 
 

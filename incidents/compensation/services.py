@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -237,9 +237,13 @@ def cancel(actor: User, comp: Compensation, reason: str = "",
     return comp
 
 
+# Built once (the incident page asks for it): SQLAlchemy then keeps its cache key.
+_FOR_INCIDENT = (select(Compensation).where(Compensation.incident_id == bindparam("incident_id"))
+                 .order_by(Compensation.proposed_at, Compensation.id))
+
+
 def for_incident(incident: Incident) -> list[Compensation]:
-    return list(db.session.scalars(select(Compensation).where(Compensation.incident_id == incident.id)
-                                   .order_by(Compensation.proposed_at, Compensation.id)))
+    return list(db.session.scalars(_FOR_INCIDENT, {"incident_id": incident.id}))
 
 
 @close_check

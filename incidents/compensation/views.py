@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.auth import role_required
 from app.errors import DomainError, ValidationFailed
@@ -15,7 +16,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.models import Grade, Role
 from app.money import digits, format_money, parse_major, to_major
-from incidents import panels
+from incidents import panels, timeline
 from incidents import services as incident_services
 from incidents.compensation import report, services
 from incidents.compensation.forms import TYPE_LABELS, DecisionForm, PeriodForm, ProposeForm
@@ -78,6 +79,43 @@ def comp_type_label(value: str) -> str:
 @bp.app_template_global()
 def comp_action_label(action: str) -> str:
     return str(_ACTION_LABELS[action])
+
+
+# --- the timeline ---------------------------------------------------------------------------
+# Compensation steps; an event's data holds the type, amount and currency as they were.
+
+def _what(d: dict) -> Markup:
+    return timeline.gettext("compensation #%(id)s (%(type)s, %(amount)s)", id=d.get("compensation_id", ""),
+                            type=comp_type_label(d.get("type", "")),
+                            amount=format_money(d.get("amount"), d.get("currency", "")))
+
+
+@timeline.describer("compensation_proposed")
+def _proposed(d: dict) -> Markup:
+    return timeline.included(timeline.gettext("proposed %(what)s", what=_what(d)))
+
+
+@timeline.describer("compensation_approved")
+def _approved(d: dict) -> Markup:
+    if d.get("via") == "policy":
+        return timeline.included(timeline.gettext(
+            "%(what)s was approved automatically by the self-serve policy", what=_what(d)))
+    return timeline.included(timeline.gettext("approved %(what)s", what=_what(d)))
+
+
+@timeline.describer("compensation_rejected")
+def _rejected(d: dict) -> Markup:
+    return timeline.included(timeline.gettext("rejected %(what)s", what=_what(d)))
+
+
+@timeline.describer("compensation_paid")
+def _paid(d: dict) -> Markup:
+    return timeline.included(timeline.gettext("marked %(what)s as paid", what=_what(d)))
+
+
+@timeline.describer("compensation_cancelled")
+def _cancelled(d: dict) -> Markup:
+    return timeline.included(timeline.gettext("cancelled %(what)s", what=_what(d)))
 
 
 @bp.post("/incidents/<int:incident_id>/compensations")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app import mail
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -333,8 +333,12 @@ def maybe_run(app) -> None:
 
 # --- the abusive-customer protocol -----------------------------------------------------------
 
+# Built once: every incident page asks, and session.get() builds its statement each time.
+_ABUSE_CASE = select(AbuseCase).where(AbuseCase.incident_id == bindparam("incident_id"))
+
+
 def abuse_case(incident_id: int) -> AbuseCase | None:
-    return db.session.get(AbuseCase, incident_id)
+    return db.session.scalar(_ABUSE_CASE, {"incident_id": incident_id})
 
 
 def flag_abusive(actor: User, incident: Incident, kind: str, now: datetime | None = None) -> AbuseCase:

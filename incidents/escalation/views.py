@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -18,8 +19,9 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import select_timezone, timezones
 from app.models import Role, User
+from app.templating import role_label_value
 from app.timeutil import utcnow
-from incidents import panels
+from incidents import panels, timeline
 from incidents import services as incident_services
 from incidents.escalation import rota, services
 from incidents.escalation.models import DUTY_ROLES, AbuseOutcome, Shift
@@ -39,6 +41,32 @@ KIND_LABELS = {"threat": _l("Threat"), "extortion": _l("Extortion"), "harassment
 @bp.app_template_global()
 def abuse_outcome_label(value: str) -> str:
     return str(OUTCOME_LABELS[AbuseOutcome(value)])
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+@timeline.describer("notification")
+def _notification(d: dict) -> Markup:
+    return timeline.gettext("notified %(name)s", name=d.get("name") or d.get("user", ""))
+
+
+@timeline.describer("escalation")
+def _escalation(d: dict) -> Markup:
+    return timeline.gettext("not shared in time: escalated to the %(role)s on duty",
+                            role=role_label_value(d.get("role", "")))
+
+
+@timeline.describer("abuse_flagged")
+def _abuse_flagged(d: dict) -> Markup:
+    return timeline.gettext(
+        "flagged an abusive customer; %(agent)s was taken off and %(lead)s took the case",
+        agent=d.get("previous_owner_name", ""), lead=d.get("lead_name", ""))
+
+
+@timeline.describer("abuse_outcome")
+def _abuse_outcome(d: dict) -> Markup:
+    return timeline.gettext("recorded the decision on the abusive customer: %(outcome)s",
+                            outcome=abuse_outcome_label(d.get("outcome", "")))
 
 
 class ShiftForm(Form):

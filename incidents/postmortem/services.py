@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import render_template
 from flask_babel import force_locale
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 
 from app import search
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
@@ -21,6 +20,7 @@ from incidents.apology import services as apology_services
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.postmortem.models import ActionItem, ActionKind, ActionStatus, Postmortem, PostmortemStatus
 from incidents.services import close_check, record_event, require_role
+from incidents.timeline import describe_event
 
 DOC_TYPE = "postmortem"
 BODY_MAX = 100_000
@@ -50,8 +50,20 @@ TRANSITIONS = {
 }
 
 
+# The incident page's statements, built once: SQLAlchemy then keeps their cache keys.
+_FOR_INCIDENT = select(Postmortem).where(Postmortem.incident_id == bindparam("incident_id"))
+_ACTIONS_ORDER = (ActionItem.status, ActionItem.due_date, ActionItem.id)
+_ACTIONS = (select(ActionItem).where(ActionItem.incident_id == bindparam("incident_id"))
+            .order_by(*_ACTIONS_ORDER))
+# What the incident page shows of each action item, with its owner's name.
+_ACTION_ROWS = (select(ActionItem.id, ActionItem.title, ActionItem.due_date, ActionItem.kind,
+                       ActionItem.status, User.name.label("owner_name"))
+                .join(User, ActionItem.owner_id == User.id)
+                .where(ActionItem.incident_id == bindparam("incident_id")).order_by(*_ACTIONS_ORDER))
+
+
 def for_incident(incident_id: int) -> Postmortem | None:
-    return db.session.scalar(select(Postmortem).where(Postmortem.incident_id == incident_id))
+    return db.session.scalar(_FOR_INCIDENT, {"incident_id": incident_id})
 
 
 def get_for_incident(incident_id: int) -> Postmortem:
@@ -68,7 +80,7 @@ def timeline_markdown(incident: Incident, language: str) -> str:
     lines = []
     with force_locale(language):
         for event in events:
-            html = render_template("incidents/_event.html", event=event, d=event.data)
+            html = str(describe_event(event))
             what = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
             who = event.actor.name if event.actor else _("System")
             body = f": {event.body}" if event.body and event.kind.value in (
@@ -249,8 +261,13 @@ def complete_action(actor: User, item: ActionItem, now: datetime | None = None) 
 
 
 def actions_for(incident_id: int) -> list[ActionItem]:
-    return list(db.session.scalars(select(ActionItem).where(ActionItem.incident_id == incident_id)
-                                   .order_by(ActionItem.status, ActionItem.due_date, ActionItem.id)))
+    return list(db.session.scalars(_ACTIONS, {"incident_id": incident_id}))
+
+
+def action_rows(incident_id: int) -> list:
+    """actions_for() as plain rows of what a page shows: id, title, due_date, kind, status
+    and owner_name."""
+    return db.session.execute(_ACTION_ROWS, {"incident_id": incident_id}).all()
 
 
 def open_actions(today: date) -> list[ActionItem]:

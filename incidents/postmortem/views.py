@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.auth import apply_errors, role_required
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.models import Role, User
 from app.timeutil import utcnow
-from incidents import panels
+from incidents import panels, timeline
 from incidents import services as incident_services
 from incidents.postmortem import playbook as making
 from incidents.postmortem import services
@@ -27,10 +28,13 @@ PM_STATUS = {PostmortemStatus.draft: "draft", PostmortemStatus.in_review: "in_re
              PostmortemStatus.published: "published"}
 
 
+# Who may own an action item, as plain rows: the form shows only names and titles.
+_OWNERS = (select(User.id, User.name, User.title).where(User.active.is_(True), User.role != Role.viewer)
+           .order_by(User.name))
+
+
 def _owners(form: ActionForm) -> None:
-    people = db.session.scalars(select(User).where(User.active.is_(True), User.role != Role.viewer)
-                                .order_by(User.name))
-    form.owner.choices = [(u.id, f"{u.name} · {u.title}") for u in people]
+    form.owner.choices = [(u.id, f"{u.name} · {u.title}") for u in db.session.execute(_OWNERS)]
 
 
 @panels.panel(order=10)
@@ -51,7 +55,7 @@ def postmortem_panel(incident, user, forms) -> dict:
     ready = (pm is not None and pm.status == PostmortemStatus.published
              and incident.status.value == "closed")
     return {"template": "postmortem/_panel.html", "postmortem": pm,
-            "actions": services.actions_for(incident.id), "action_form": action_form,
+            "actions": services.action_rows(incident.id), "action_form": action_form,
             "start_form": start_form, "kind_labels": KIND_LABELS,
             "ready_for_playbook": ready, "today": utcnow().date()}
 
@@ -121,6 +125,38 @@ def status(incident_id: int):
 def pm_status_label(value: str) -> str:
     labels = {"draft": _("Draft"), "in_review": _("In review"), "published": _("Published")}
     return labels.get(value, value)
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+@timeline.describer("postmortem_saved")
+def _saved(d: dict) -> Markup:
+    if d.get("created"):
+        return timeline.gettext("started the postmortem")
+    return timeline.gettext("saved the postmortem")
+
+
+@timeline.describer("postmortem_status")
+def _status(d: dict) -> Markup:
+    return timeline.gettext("moved the postmortem to %(status)s", status=pm_status_label(d.get("to", "")))
+
+
+@timeline.describer("action_item_added")
+def _item_added(d: dict) -> Markup:
+    return timeline.gettext("added an action item")
+
+
+@timeline.describer("action_item_done")
+def _item_done(d: dict) -> Markup:
+    return timeline.gettext("completed an action item")
+
+
+@timeline.describer("playbook_made")
+def _playbook_made(d: dict) -> Markup:
+    text = (timeline.gettext("made a playbook from this incident") if d.get("created")
+            else timeline.gettext("added this incident to a playbook as a recurrence"))
+    return Markup('%s (<a href="%s">#%s</a>)') % (
+        text, url_for("playbooks.detail", playbook_id=d["playbook_id"]), d["playbook_id"])
 
 
 @bp.post("/incidents/<int:incident_id>/actions")

@@ -269,3 +269,14 @@ def test_letters_are_listed_per_incident(incident, letter, public, make_user, ma
     other = make_incident(make_user("agent"), customers=[incident_services.CustomerData(name="X")])
     draft(other.owner, other, "public", "en")
     assert services.for_incident(incident) == [letter, public]
+
+
+def test_letter_rows_are_the_letters_as_the_incident_page_shows_them(incident, letter, public):
+    services.edit(incident.owner, letter, letter.current.body + "\nOne more line.")
+    db.session.commit()
+    db.session.expire_all()
+    shown = [(lt.id, lt.audience, lt.language, lt.status, lt.customer_id,
+              lt.customer.name if lt.customer else None, lt.customer.reference if lt.customer else None,
+              len(lt.versions)) for lt in services.for_incident(incident)]
+    assert [tuple(row) for row in services.letter_rows(incident.id)] == shown
+    assert [row[-1] for row in shown] == [2, 1] and shown[0][4] is not None and shown[1][4] is None

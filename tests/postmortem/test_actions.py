@@ -272,3 +272,19 @@ def test_new_apology_drafts_list_the_action_items(incident, agent, language, don
 def test_a_draft_without_action_items_still_asks_what_will_change(incident, agent):
     letter = apology_services.draft(agent, incident, audience=Audience.public, language="en")
     assert "- [what will change]" in letter.current.body
+
+
+
+def test_action_rows_are_the_items_as_the_incident_page_shows_them(incident, agent, make_user):
+    owner = make_user("lead", name="Minji Kim")
+    add(agent, incident, "Later", date(2030, 3, 1), ActionKind.detect, owner)
+    done = add(agent, incident, "Done", None, ActionKind.process)
+    add(agent, incident, "Sooner", date(2030, 1, 1))
+    add(agent, incident, "Undated")
+    services.complete_action(agent, done)
+    db.session.commit()
+    db.session.expire_all()
+    shown = [(i.id, i.title, i.due_date, i.kind, i.status, i.owner.name)
+             for i in services.actions_for(incident.id)]
+    assert [tuple(row) for row in services.action_rows(incident.id)] == shown
+    assert len(shown) == 4
