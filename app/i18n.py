@@ -16,6 +16,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 from app import dateformat
@@ -89,6 +90,21 @@ def gettext(string: str, **variables) -> str:
     """flask_babel.gettext: %-formatting only when there are variables."""
     text = translations().ugettext(string)
     return text % variables if variables else text
+
+
+def markup_gettext(string: str, **variables) -> Markup:
+    """The templates' `_()` (Jinja's newstyle gettext, installed below) for Python that
+    builds HTML: the translation as Markup, always %-formatted, its variables escaped."""
+    catalogue = translations()
+    if not variables:
+        return _fixed_markup(catalogue, string)
+    return Markup(catalogue.ugettext(string)) % variables
+
+
+@lru_cache(maxsize=256)
+def _fixed_markup(_catalogue, string: str) -> Markup:
+    # A text without variables depends only on the language, which the catalogue stands for.
+    return Markup(_catalogue.ugettext(string)) % {}
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:

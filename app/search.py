@@ -290,7 +290,7 @@ _searchers_lock = threading.Lock()
 _searchers: dict[tuple[str, int], tuple] = {}
 
 
-_outdated_warned: set[Path] = set()
+_format_checked: set[Path] = set()  # an index directory's old segments never change
 
 
 def _open(path: Path):
@@ -303,10 +303,12 @@ def _open(path: Path):
             if attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
-    if path not in _outdated_warned and _outdated(ix):
-        _outdated_warned.add(path)
-        current_app.logger.warning("the search index at %s was written by an older version and "
-                                   "searches slower; run `flask --app wsgi search reindex`", path)
+    if path not in _format_checked:
+        _format_checked.add(path)
+        if _outdated(ix):
+            current_app.logger.warning("the search index at %s was written by an older version and "
+                                       "searches slower; run `flask --app wsgi search reindex`",
+                                       path)
     return ix
 
 

@@ -8,11 +8,11 @@ Features register the describers of their own kinds, as they register panels.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from app.i18n import translations
+# Features call it as `timeline.gettext`, a name message extraction knows.
+from app.i18n import markup_gettext as gettext
 from app.templating import field_labels, status_label
 
 Describer = Callable[[dict], Markup]
@@ -28,34 +28,18 @@ def describer(*kinds: str):
     return add
 
 
-def gettext(string: str, **variables) -> Markup:
-    """The templates' `_()`: the translation as Markup, %-formatted (always, as Jinja's
-    newstyle gettext does) with its variables escaped. Features call it as
-    `timeline.gettext`, a name message extraction knows."""
-    catalogue = translations()
-    if not variables:
-        return _fixed(catalogue, string)
-    return Markup(catalogue.ugettext(string)) % variables
-
-
-@lru_cache(maxsize=256)
-def _fixed(catalogue, string: str) -> Markup:
-    # Most of a busy timeline is notes and actions, whose words depend only on the language.
-    return Markup(catalogue.ugettext(string)) % {}
-
-
 def describe_event(event) -> Markup:
     """What `event` (a TimelineEvent, or a row with its kind and data) says."""
     kind = event.kind.value
     fn = _describers.get(kind)
-    text = fn(event.data) if fn is not None else escape(kind)
     # The blank lines around it are those of the template macro this replaced: the page's
-    # HTML stays the same byte for byte. `text` is Markup, so it is joined as it is.
-    return Markup(f"\n\n{text}\n")
+    # HTML stays the same byte for byte.
+    return included(fn(event.data) if fn is not None else escape(kind))
 
 
 def included(text: Markup) -> Markup:
-    """`text` with the blank lines a feature's included template used to add around it."""
+    """`text` with the blank lines a template (the macro, a feature's include) put around
+    it. `text` is Markup, so it is joined as it is."""
     return Markup(f"\n\n{text}\n")
 
 
