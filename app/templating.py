@@ -126,6 +126,19 @@ def plain_url(endpoint: str, **values) -> str:
         return url
 
 
+def main_nav(user) -> Markup:
+    """The layout's menu for `user`, rendered once per mount point, language and the roles
+    it tests: every page shows it, and nothing else in it changes between requests."""
+    key = (request.script_root, locale_code(),
+           *(user.can(role) for role in (Role.agent, Role.lead, Role.admin)))
+    cache = current_app.extensions.setdefault("incidentbook_nav", {})
+    html = None if current_app.jinja_env.auto_reload else cache.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("_nav.html")
+        html = cache[key] = Markup(template.render(can=user.can, Role=Role).strip())
+    return html
+
+
 def url_prefix(endpoint: str, argument: str) -> str:
     """The URL of `endpoint` without its last part, an integer `argument`: a list appends
     each row's id to it rather than building a URL per row."""
@@ -150,7 +163,7 @@ def init_app(app: Flask) -> None:
                                  category_label=category_label, money=format_money,
                                  field_labels=field_labels, minutes_label=minutes_label,
                                  overdue_label=overdue_label, age=age,
-                                 plain_url=plain_url)
+                                 plain_url=plain_url, main_nav=main_nav)
 
     @app.context_processor
     def _grade_css():
