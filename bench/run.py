@@ -97,13 +97,14 @@ def free_port() -> int:
 
 
 def start_gunicorn(db_path: Path, port: int, workers: int, log: Path, env: dict | None = None,
-                   extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+                   extra: list[str] | None = None, app: str = "wsgi:app"
+                   ) -> tuple[subprocess.Popen, str]:
     # The search index beside the bench files, never the developer's instance/search.
     env = {"SEARCH_INDEX_DIR": str(OUT / "search-app"), **(env or {})}
     full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench-secret",
                 **env}
     command = [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
-               "--bind", f"{HOST}:{port}", "--log-level", "warning", *(extra or []), "wsgi:app"]
+               "--bind", f"{HOST}:{port}", "--log-level", "warning", *(extra or []), app]
     shown = (f"DATABASE_URL=sqlite:///{db_path} SECRET_KEY=… "
              + "".join(f"{k}={v} " for k, v in env.items()) + " ".join(command))
     print("$", shown, flush=True)
@@ -285,7 +286,7 @@ def main_section(runs: list[dict], all_met: bool, summary: dict, info: dict, arg
     for run in runs:
         load, single = run["load"], run["single"]
         if not run["target"]:
-            verdict = "(ceiling)"
+            verdict = "(ceiling)" if run is runs[0] else "(reference)"
         else:
             misses = [f"p95 ≥ {P95_TARGET_MS:.0f} ms"] if load["p95_ms"] >= P95_TARGET_MS else []
             if run["ratio"] < RATIO_TARGET:
@@ -387,7 +388,11 @@ Endpoints: `/incidents/` is the default list (open incidents, most urgent first,
 25); `?status=all` is the same over all {c["incidents"]:,}; *incident page: random* requests
 `/incidents/<id>` with ids drawn uniformly from 1..{c["incidents"]:,} (a fixed sequence per wrk
 thread); *busiest* is incident #{busiest["id"]}, which has {busiest["events"]} events (its page shows
-the newest 100).
+the newest 100). The two *floor* rows are reference pages that only the bench's server has
+(`bench/probe_wsgi.py`, which is `wsgi:app` plus these two routes): a signed-in request that renders
+nothing, and the layout around an empty page. They pass the same sign-in check, session, user
+load and hooks as every page, so they show how much of the {RATIO_TARGET:.0%} target is spent before a page
+does any work of its own.
 
 ## Reproduce
 
@@ -609,6 +614,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
     main_endpoints = [dict(zip(("name", "shown", "path", "script_args", "target"), e, strict=True))
                       for e in [  # name, path shown, path requested, bench.lua arguments, target
         ("health (ceiling)", "/healthz", "/healthz", [], False),
+        ("floor: signed in, empty", "/_bench/signed-in", "/_bench/signed-in", [], False),
+        ("floor: layout only", "/_bench/layout", "/_bench/layout", [], False),
         ("list: open (default)", "/incidents/", "/incidents/", [], True),
         ("list: all", "/incidents/?status=all", "/incidents/?status=all", [], True),
         ("incident page: random", "/incidents/<random id>", "/", ["ids", "1", str(n)], True),
@@ -620,7 +627,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
 
     port = free_port()
     shutil.rmtree(OUT / "search-app", ignore_errors=True)
-    server, server_command = start_gunicorn(db_path, port, args.workers, OUT / "gunicorn.log")
+    server, server_command = start_gunicorn(db_path, port, args.workers, OUT / "gunicorn.log",
+                                            extra=["--pythonpath", "bench"], app="probe_wsgi:app")
     quiet = QuietWaiter(args.quiet_budget)
     runs, dash_runs, figures = [], [], {}
     try:
@@ -635,6 +643,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
                     raise SystemExit(f"GET {probe} answered {status} {headers.get('location', '')}")
                 # A signed-in page with incidents on it, not a login or first-run form.
                 expected = re.compile(r"#\d+ |href=\"/incidents/\d+\"")
+                if probe.startswith("/_bench/") and 'name="password"' not in body:
+                    continue
                 if probe != "/healthz" and ('name="password"' in body or not expected.search(body)):
                     raise SystemExit(f"GET {probe} did not show incidents; see its HTML:\n{body[:2000]}")
         if dash_endpoints:
