@@ -95,3 +95,16 @@ def test_an_english_browser_gets_english(new_page, seed_user):
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_admin_menu_stays_on_one_line_on_a_laptop_screen(page, seed_user, sign_in):
+    # The page fixture is 1280 px wide, a common laptop screen. The longest menu, an
+    # admin's, must not wrap under the header in either language.
+    sign_in(page, seed_user("admin", name="Oliver Bennett"))
+    for locale in ("en", "ko"):
+        page.locator(f"button[name=locale][value={locale}]").click()
+        page.goto("/incidents/")
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        nav = page.locator("header nav")
+        tops = nav.evaluate("n => [...n.children].map(c => Math.round(c.getBoundingClientRect().top))")
+        assert len(tops) == 9 and len(set(tops)) == 1, (locale, tops)
