@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import markdown
@@ -31,8 +32,34 @@ def _converter(breaks: bool) -> markdown.Markdown:
     return converter
 
 
+# Most incident texts are plain sentences: no character Markdown reads as markup, and no line
+# that could start a block (a heading, list, quote, code, rule or table). Such a text becomes
+# its paragraphs, each line kept, exactly as Markdown and nh3 would render it (tests hold the
+# two to each other), without a parse. Anything else takes the full path.
+_PLAIN_TEXT = re.compile(r"[\w .,;:?!'\"()/%@#\-—–·…‘’“”₩$€¥£\n]*")
+_PLAIN_LINE_START = re.compile(r"[^\W\d_]|[\"'(‘“]|\d+(?![\d.])")
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    if not _PLAIN_TEXT.fullmatch(text) or "_" in text:
+        return None
+    paragraphs = _PARAGRAPH_BREAK.split(text.strip("\n"))
+    for paragraph in paragraphs:
+        for line in paragraph.split("\n"):
+            if not _PLAIN_LINE_START.match(line) or line.endswith(" "):
+                return None
+    return "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+
+
 def render_markdown(text: str | None, breaks: bool = False) -> Markup:
     """`breaks`: a single newline is a line break, as a letter's signature block expects."""
+    if not text:
+        return Markup("")
+    if not breaks:
+        plain = _plain_paragraphs(text)
+        if plain is not None:
+            return Markup(plain)
     converter = _converter(breaks)
     try:
         html = converter.convert(text or "")

@@ -46,3 +46,30 @@ def test_a_failed_render_leaves_the_converter_usable():
     with contextlib.suppress(Exception):  # any failure at all; what matters is what follows
         render_markdown(123)  # type: ignore[arg-type]
     assert str(render_markdown("**ok**")) == "<p><strong>ok</strong></p>"
+
+
+# Plain prose skips the Markdown parse (app.rendering._plain_paragraphs); it must come out as
+# the parse would have made it. The alphabet is the fast path's characters plus a few that
+# must send a text down the full path, and the line starts that would begin a block.
+PROSE = st.lists(st.sampled_from(
+    list("aZ가힣09 .,;:?!'\"()/%@#-—–·…‘’“”₩$€¥£\n") + ["\n\n", "1. ", "- ", "  ", "_", "*", "=", "<", "&"]),
+    max_size=40).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=PROSE)
+def test_plain_text_renders_as_the_markdown_parse_would(text):
+    assert str(render_markdown(text)) == fresh(text, False)
+
+
+def test_everyday_incident_text_takes_the_quick_path():
+    from app.rendering import _plain_paragraphs
+
+    for text in ["Business customers started calling at opening time: every card payment on a "
+                 "business account was declined (since 02:00).\n\nReported in #bug-report at 09:04.",
+                 "주말 배송 지연 — 토요일 오후 주문 120여 건 미도착.\n고객 37명이 문의했습니다!",
+                 "37 business accounts could not pay; see INC-12/2026 \"follow-up\" @ 50%."]:
+        assert _plain_paragraphs(text) is not None
+        assert str(render_markdown(text)) == fresh(text, False)
+    for text in ["1. first", "- item", "# Heading", "a  \nb", "**bold**", "a_b_c", "x\n===", "  lead"]:
+        assert _plain_paragraphs(text) is None
