@@ -42,7 +42,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 
 
 def _plain_paragraphs(text: str) -> str | None:
-    if not _PLAIN_TEXT.fullmatch(text) or "_" in text:
+    if not _PLAIN_TEXT.fullmatch(text) or "_" in text:  # \w lets "_" (emphasis) through
         return None
     paragraphs = _PARAGRAPH_BREAK.split(text.strip("\n"))
     for paragraph in paragraphs:
@@ -62,7 +62,7 @@ def render_markdown(text: str | None, breaks: bool = False) -> Markup:
             return Markup(plain)
     converter = _converter(breaks)
     try:
-        html = converter.convert(text or "")
+        html = converter.convert(text)
     finally:
         converter.reset()
     return Markup(_CLEANER.clean(html))
