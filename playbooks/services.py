@@ -11,7 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import column, func, select, table
+from sqlalchemy import bindparam, column, func, select, table
 
 from app import redact, search
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -209,9 +209,13 @@ def record_suggestions(incident_id: int, text: str, limit: int = 3) -> list[Sugg
     return rows
 
 
+# Built once: every incident page reads it, and a reused statement keeps its cache key.
+_SUGGESTIONS = (select(Suggestion).where(Suggestion.incident_id == bindparam("incident_id"))
+                .order_by(Suggestion.rank))
+
+
 def suggestions(incident_id: int) -> list[Suggestion]:
-    return list(db.session.scalars(select(Suggestion).where(
-        Suggestion.incident_id == incident_id).order_by(Suggestion.rank)))
+    return list(db.session.scalars(_SUGGESTIONS, {"incident_id": incident_id}))
 
 
 def feedback(actor: User, incident_id: int, playbook_id: int, action: str) -> Suggestion:

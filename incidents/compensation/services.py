@@ -58,10 +58,12 @@ def rule_for(comp_type: CompType, grade: Grade) -> AuthorityRule:
     return rule or AuthorityRule(type=comp_type, grade=grade)
 
 
+_GRADE_RULES = select(AuthorityRule).where(AuthorityRule.grade_id == bindparam("grade_id"))
+
+
 def grade_rules(grade: Grade) -> dict[CompType, AuthorityRule]:
     """rule_for every type of `grade`, in one query."""
-    found = {r.type: r for r in db.session.scalars(
-        select(AuthorityRule).where(AuthorityRule.grade_id == grade.id))}
+    found = {r.type: r for r in db.session.scalars(_GRADE_RULES, {"grade_id": grade.id})}
     return {t: found.get(t) or AuthorityRule(type=t, grade=grade) for t in CompType}
 
 
