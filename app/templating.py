@@ -102,12 +102,17 @@ def grades() -> list[Grade]:
     return g.all_grades
 
 
+_GRADE_COLOURS = select(Grade.id, Grade.colour).order_by(Grade.id)
+
+
 def grade_styles() -> Markup:
-    """Grade colours are admin data, so their CSS is built from the database once a request."""
+    """Grade colours are admin data, so their CSS is built from the database once a request:
+    from the grades the page has read already, else from just their ids and colours."""
     if "grade_styles" not in g:
-        css = "".join(f".grade-{grade.id}{{--grade:{grade.colour}}}"
-                      for grade in sorted(grades(), key=lambda grade: grade.id)
-                      if _HEX_COLOUR.fullmatch(grade.colour))
+        colours = (sorted((grade.id, grade.colour) for grade in g.all_grades)
+                   if "all_grades" in g else db.session.execute(_GRADE_COLOURS))
+        css = "".join(f".grade-{grade_id}{{--grade:{colour}}}" for grade_id, colour in colours
+                      if _HEX_COLOUR.fullmatch(colour))
         g.grade_styles = Markup(css)
     return g.grade_styles
 

@@ -208,7 +208,11 @@ def test_grade_edit_changes_targets_and_colour(admin, client):
     db.session.refresh(blue)
     assert (blue.colour, blue.target_share_minutes, blue.description_ko, blue.postmortem_required,
             blue.notified_role) == ("#ABCDEF", 30, "파랑 설명", True, Role.manager)
-    assert f".grade-{blue.id}{{--grade:#ABCDEF}}" in client.get("/incidents/").get_data(as_text=True)
+    # The list reads every grade anyway; other pages read only the colours. Both show the new one.
+    for page in ("/incidents/", "/dashboard", "/account"):
+        styles = re.search(r"<style>(.*?)</style>", client.get(page).get_data(as_text=True)).group(1)
+        assert f".grade-{blue.id}{{--grade:#ABCDEF}}" in styles, page
+        assert styles.count(".grade-") == len(db.session.scalars(select(Grade)).all()), page
 
 
 @pytest.mark.parametrize("change", [
