@@ -102,3 +102,17 @@ def test_an_empty_title_is_refused_with_the_grade_kept(page, seed_user, sign_in)
     expect(page.get_by_role("alert").first).to_contain_text("Please correct the fields marked below.")
     expect(page.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(grade_radio(page, "Orange")).to_be_checked()
+
+
+def test_on_a_phone_only_the_list_table_scrolls_sideways(page, seed_user, seed_incident, sign_in):
+    agent = seed_user("agent", name="Seo-yeon Kim")
+    seed_incident(agent, title="배달 도시락 섭취 후 식중독 증상 — 고객 병원 진료", grade="Red")
+    sign_in(page, agent)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/incidents/")
+    widths = page.evaluate("""() => [document.documentElement.scrollWidth,
+        document.querySelector('table.incidents').scrollWidth,
+        document.querySelector('.table-wrap').clientWidth]""")
+    page_width, table_width, box_width = widths
+    assert page_width == 390, widths  # nothing pushes the page, header and filters, sideways
+    assert table_width > box_width, widths  # the table does not fit, so its own box scrolls
