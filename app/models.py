@@ -104,6 +104,11 @@ class ApiToken(db.Model):
         return cls(user=user, token_hash=cls.hash(token), prefix=token[:10]), token
 
 
+def localized(locale: str, text: str, text_ko: str) -> str:
+    """Admin-written text in the reader's language: the Korean when there is one."""
+    return text_ko if locale == "ko" and text_ko else text
+
+
 class Grade(db.Model):
     __tablename__ = "grades"
 
@@ -119,9 +124,7 @@ class Grade(db.Model):
     notified_role: Mapped[Role] = enum_column(Role)
 
     def describe(self, locale: str) -> str:
-        if locale == "ko" and self.description_ko:
-            return self.description_ko
-        return self.description
+        return localized(locale, self.description, self.description_ko)
 
 
 class Category(db.Model):
@@ -134,7 +137,7 @@ class Category(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def label(self, locale: str) -> str:
-        return self.name_ko if locale == "ko" and self.name_ko else self.name
+        return localized(locale, self.name, self.name_ko)
 
 
 class Setting(db.Model):

@@ -122,9 +122,9 @@ def create(data: IncidentCreate):
 def index(params: ListQuery):
     f = services.IncidentFilter(
         status=params.status, q=params.q,
-        grade=services.find_grade(params.grade) if params.grade else None,
-        category=services.find_category(params.category) if params.category else None,
-        owner=services.find_user(params.owner_email) if params.owner_email else None)
+        grade_id=services.find_grade(params.grade).id if params.grade else None,
+        category_id=services.find_category(params.category).id if params.category else None,
+        owner_id=services.find_user(params.owner_email).id if params.owner_email else None)
     page = services.incident_page(f, params.page, params.per_page)
     return {"items": [incident_dict(i, api_user()) for i in page.items], "total": page.total,
             "page": params.page, "per_page": params.per_page}

@@ -402,9 +402,9 @@ def missed_targets(detected_at: datetime, shared_at: datetime | None,
 @dataclass
 class IncidentFilter:
     status: str = "open"  # a status value, "open" (all but closed) or "all"
-    grade: Grade | None = None
-    category: Category | None = None
-    owner: User | None = None
+    grade_id: int | None = None
+    category_id: int | None = None
+    owner_id: int | None = None
     q: str = ""
 
 
@@ -414,12 +414,12 @@ def incident_query(f: IncidentFilter) -> Select:
         query = query.where(Incident.status.in_(OPEN_STATUSES))
     elif f.status != "all":
         query = query.where(Incident.status == Status(f.status))
-    if f.grade is not None:
-        query = query.where(Incident.grade_id == f.grade.id)
-    if f.category is not None:
-        query = query.where(Incident.category_id == f.category.id)
-    if f.owner is not None:
-        query = query.where(Incident.owner_id == f.owner.id)
+    if f.grade_id is not None:
+        query = query.where(Incident.grade_id == f.grade_id)
+    if f.category_id is not None:
+        query = query.where(Incident.category_id == f.category_id)
+    if f.owner_id is not None:
+        query = query.where(Incident.owner_id == f.owner_id)
     if f.q.strip():
         q = f.q.strip()
         query = query.where(or_(Incident.title.icontains(q, autoescape=True),
@@ -429,7 +429,7 @@ def incident_query(f: IncidentFilter) -> Select:
 
 def _filter_shape(f: IncidentFilter) -> tuple:
     status = f.status if f.status in ("open", "all") else "one"
-    return status, f.grade is not None, f.category is not None, f.owner is not None
+    return status, f.grade_id is not None, f.category_id is not None, f.owner_id is not None
 
 
 @cache  # one per filter shape: 3 statuses x 2^3 filters at most
@@ -468,9 +468,7 @@ def _id_page(f: IncidentFilter, page: int, per_page: int):
     else:
         paged, counted = _id_statements(_filter_shape(f))
         params = {"status": Status(f.status) if f.status not in ("open", "all") else None,
-                  "grade_id": f.grade.id if f.grade else None,
-                  "category_id": f.category.id if f.category else None,
-                  "owner_id": f.owner.id if f.owner else None}
+                  "grade_id": f.grade_id, "category_id": f.category_id, "owner_id": f.owner_id}
     session = db.session
     return paginate_rows(
         lambda limit, offset: session.scalars(paged, {**params, "limit": limit,

@@ -48,10 +48,11 @@ def test_list_rows_match_the_incident_query(app, make_incident, make_user, filte
     made = [_open(make_incident, make_user, n) for n in range(7)]
     services.change_status(made[0].owner, made[1], Status.shared)
     db.session.commit()
-    f = services.IncidentFilter(**{**filters, "owner": made[2].owner if "owner" in filters
-                                   else None,
-                                   "grade": services.find_grade(filters["grade"])
-                                   if "grade" in filters else None})
+    given = {k: v for k, v in filters.items() if k not in ("owner", "grade")}
+    f = services.IncidentFilter(**given,
+                                owner_id=made[2].owner.id if "owner" in filters else None,
+                                grade_id=services.find_grade(filters["grade"]).id
+                                if "grade" in filters else None)
     expected = db.session.scalars(services.incident_query(f)).all()
     for page in (1, 2, 3):
         rows = services.incident_list_page(f, page, 3)
