@@ -70,6 +70,17 @@ def find_category(key: str) -> Category:
     return category
 
 
+# Who may own, respond to, sign for or take an action item on an incident: active staff, never
+# read-only viewers (find_user refuses the rest with a reason).
+_STAFF = (select(User.id, User.email, User.name, User.title)
+          .where(User.active.is_(True), User.role != Role.viewer).order_by(User.name))
+
+
+def staff_rows() -> list:
+    """Everyone who may work an incident, by name, as plain rows: id, email, name, title."""
+    return db.session.execute(_STAFF).all()
+
+
 def find_user(email: str, field: str = "owner_email") -> User:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:

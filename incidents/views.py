@@ -99,10 +99,8 @@ def _customer_data(form) -> services.CustomerData | None:
     return data if any(value.strip() for value in vars(data).values()) else None
 
 
-# The list's owner and category filters need only these columns, as plain rows: loading the
-# people as User objects cost more than the rest of the filter form.
-_FILTER_PEOPLE = (select(User.id, User.email, User.name)
-                  .where(User.active.is_(True), User.role != Role.viewer).order_by(User.name))
+# The list's category filter needs only these columns, as plain rows (as its owner filter
+# takes services.staff_rows()): loading them as objects cost more than the rest of the form.
 _FILTER_CATEGORIES = (select(Category.id, Category.slug, Category.name, Category.name_ko)
                       .where(Category.active.is_(True)).order_by(Category.name))
 
@@ -118,7 +116,7 @@ def index():
     categories = db.session.execute(_FILTER_CATEGORIES).all()
     form.category.choices = [("", _("Any category"))] + [
         (c.slug, localized(locale, c.name, c.name_ko)) for c in categories]
-    people = db.session.execute(_FILTER_PEOPLE).all()
+    people = services.staff_rows()
     form.owner.choices = [("", _("Anyone")), ("me", _("Me"))] + [(u.email, u.name) for u in people]
     form.validate()
     owner_key = request.args.get("owner", "")

@@ -108,9 +108,8 @@ def apology_panel(incident, user, forms) -> dict:
 
 
 def _signer_choices(form: EditForm) -> None:
-    people = db.session.scalars(select(User).where(User.active.is_(True), User.role != Role.viewer)
-                                .order_by(User.name))
-    form.signatories.choices = [(u.email, f"{u.name} · {u.title}") for u in people]
+    form.signatories.choices = [(u.email, f"{u.name} · {u.title}")
+                                for u in incident_services.staff_rows()]
 
 
 @bp.post("/incidents/<int:incident_id>/apologies")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
@@ -28,13 +27,8 @@ PM_STATUS = {PostmortemStatus.draft: "draft", PostmortemStatus.in_review: "in_re
              PostmortemStatus.published: "published"}
 
 
-# Who may own an action item, as plain rows: the form shows only names and titles.
-_OWNERS = (select(User.id, User.name, User.title).where(User.active.is_(True), User.role != Role.viewer)
-           .order_by(User.name))
-
-
 def _owners(form: ActionForm) -> None:
-    form.owner.choices = [(u.id, f"{u.name} · {u.title}") for u in db.session.execute(_OWNERS)]
+    form.owner.choices = [(u.id, f"{u.name} · {u.title}") for u in incident_services.staff_rows()]
 
 
 @panels.panel(order=10)
