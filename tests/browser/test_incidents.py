@@ -104,15 +104,40 @@ def test_an_empty_title_is_refused_with_the_grade_kept(page, seed_user, sign_in)
     expect(grade_radio(page, "Orange")).to_be_checked()
 
 
-def test_on_a_phone_only_the_list_table_scrolls_sideways(page, seed_user, seed_incident, sign_in):
+def test_on_a_phone_each_incident_is_a_card_that_fits_the_screen(page, seed_user, seed_incident,
+                                                                  sign_in):
     agent = seed_user("agent", name="Seo-yeon Kim")
     seed_incident(agent, title="배달 도시락 섭취 후 식중독 증상 — 고객 병원 진료", grade="Red")
     sign_in(page, agent)
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/incidents/")
-    widths = page.evaluate("""() => [document.documentElement.scrollWidth,
-        document.querySelector('table.incidents').scrollWidth,
-        document.querySelector('.table-wrap').clientWidth]""")
-    page_width, table_width, box_width = widths
-    assert page_width == 390, widths  # nothing pushes the page, header and filters, sideways
-    assert table_width > box_width, widths  # the table does not fit, so its own box scrolls
+    sizes = page.evaluate("""() => {
+        const row = document.querySelector('table.incidents tbody tr');
+        const box = el => el.getBoundingClientRect();
+        const cell = n => box(row.children[n - 1]);
+        return {page: document.documentElement.scrollWidth, wrap: document.querySelector('.table-wrap').scrollWidth,
+                row: box(row), title: cell(3), grade: cell(1), owner: cell(5), age: cell(7)};
+    }""")
+    assert sizes["page"] == 390, sizes  # nothing pushes the page, header and filters, sideways
+    assert sizes["wrap"] <= 390, sizes  # nor the list: nothing is left to scroll to
+    row, title = sizes["row"], sizes["title"]
+    # The title has the card's whole width, on a line below the grade, not a narrow column.
+    assert title["width"] > 0.8 * row["width"], sizes
+    assert title["top"] >= sizes["grade"]["bottom"], sizes
+    for name in ("owner", "age"):  # the owner and the age sit inside the card, on screen
+        cell = sizes[name]
+        assert cell["width"] > 0 and cell["right"] <= row["right"] and cell["top"] >= title["bottom"], sizes
+    card = page.locator("table.incidents tbody tr").first
+    expect(card).to_contain_text("Seo-yeon Kim")
+    expect(card.locator("td").nth(1)).to_have_text(re.compile(r"^\d+$"))  # "#" comes from the CSS
+
+
+def test_on_a_tablet_the_list_is_still_a_table(page, seed_user, seed_incident, sign_in):
+    agent = seed_user("agent")
+    seed_incident(agent, title="Parcel marked delivered but not received", grade="Blue")
+    sign_in(page, agent)
+    page.set_viewport_size({"width": 800, "height": 800})
+    page.goto("/incidents/")
+    expect(page.locator("table.incidents thead")).to_be_visible()
+    display = page.evaluate("getComputedStyle(document.querySelector('table.incidents tbody tr')).display")
+    assert display == "table-row"
