@@ -108,3 +108,21 @@ def test_the_admin_menu_stays_on_one_line_on_a_laptop_screen(page, seed_user, si
         nav = page.locator("header nav")
         tops = nav.evaluate("n => [...n.children].map(c => Math.round(c.getBoundingClientRect().top))")
         assert len(tops) == 9 and len(set(tops)) == 1, (locale, tops)
+
+
+def test_on_narrower_screens_the_menu_moves_to_its_own_row_rather_than_squeezing(page, seed_user,
+                                                                                 sign_in):
+    # Between a phone and a laptop the admin's menu does not fit beside the name and account
+    # links. It takes a row of its own; squeezed between them it had stacked into nine lines.
+    sign_in(page, seed_user("admin", name="Oliver Bennett"))
+    for locale in ("en", "ko"):
+        page.locator(f"button[name=locale][value={locale}]").click()
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        for width in (1100, 900, 700):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto("/incidents/")
+            rows = page.locator("header nav").evaluate(
+                "n => new Set([...n.children].map(c => Math.round(c.getBoundingClientRect().top))).size")
+            assert rows <= 2, (locale, width, rows)
+            height = page.locator("header.top").evaluate("h => h.getBoundingClientRect().height")
+            assert height < 150, (locale, width, height)
