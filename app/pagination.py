@@ -11,6 +11,11 @@ from collections.abc import Callable
 
 from flask_sqlalchemy.pagination import Pagination
 
+# The highest page number anyone is shown. A link or a hand-typed URL can ask for any number,
+# but past this its OFFSET no longer fits a 64-bit integer (SQLite raised OverflowError, a
+# 500); beyond the last page, a list is simply empty. The API refuses more with a 422.
+MAX_PAGE = 100_000
+
 
 class RowPagination(Pagination):
     def _query_items(self) -> list:
@@ -24,5 +29,5 @@ def paginate_rows(fetch: Callable[[int, int], list], total: Callable[[], int],
                   page: int, per_page: int) -> Pagination:
     """A page as db.paginate(error_out=False) gives it: `fetch(limit, offset)` reads the
     page's rows, `total()` counts them all."""
-    return RowPagination(fetch=fetch, total=total, page=page, per_page=per_page,
+    return RowPagination(fetch=fetch, total=total, page=min(page, MAX_PAGE), per_page=per_page,
                          error_out=False, max_per_page=None)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from app.pagination import MAX_PAGE
 from app.textcheck import bad_text
 from incidents.models import Channel, Status
 
@@ -97,7 +98,7 @@ class ListQuery(Strict):
     category: str | None = None
     owner_email: str | None = None
     q: str = Field("", max_length=200)
-    page: int = Field(1, ge=1, le=100_000)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(25, ge=1, le=100)
 
 

@@ -105,6 +105,12 @@ def _charts(figures: dict, grades: dict[str, Grade]) -> dict:
     return charts
 
 
+# What a CSV link carries over from the page's address: the period, category and metric the
+# page shows. Any other parameter in the address is not the CSV's to take ("chart" would
+# clash with its own).
+_DOWNLOAD_ARGS = ("start", "end", "category", "metric")
+
+
 @bp.get("/dashboard")
 def index():
     form = PeriodForm(request.args)
@@ -121,7 +127,8 @@ def index():
                            grades=grades, time_keys=TIME_KEYS, bucket_labels=BUCKET_LABELS,
                            duration=_duration, currency=policy_currency(), type_labels=TYPE_LABELS,
                            CompType=CompType, metrics_available=metrics.metrics_available(),
-                           number=format_decimal)
+                           number=format_decimal,
+                           q={k: request.args[k] for k in _DOWNLOAD_ARGS if request.args.get(k)})
 
 
 def _csv(rows: list[list]) -> str:
