@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -11,8 +14,29 @@ from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.i18n import gettext as _
 
+# Never shown back, even to the person who typed them.
+_SECRET_FIELDS = ("password", "confirm", "token", "csrf")
+
+
+def typed_text(form) -> list[str]:
+    """What a person typed into a form that could not be saved: values with a space in them
+    or longer than a word. Hidden fields (ids, statuses, return addresses) are short single
+    words, so they stay out."""
+    return [value for name, value in form.items(multi=True)
+            if not any(secret in name.lower() for secret in _SECRET_FIELDS)
+            and value.strip() and (any(c.isspace() for c in value.strip()) or len(value) > 30)]
+
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def stale_form(_err: CSRFError):
+        # A form from an earlier session (the browser was closed, or the server's key changed):
+        # nothing is saved, and whatever was typed is shown so it can be copied back.
+        back = request.referrer or ""
+        back = back if urlsplit(back).netloc in ("", request.host) else ""
+        return render_template("error.html", status=400, stale_form=True, back=back,
+                               typed=typed_text(request.form)), 400
+
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         db.session.rollback()

@@ -255,6 +255,32 @@ class TestCsrf:
         assert response.status_code == 400
         assert snapshot() == before
 
+    def test_a_form_from_an_ended_session_says_so_and_gives_back_what_was_typed(self, client,
+                                                                                  world, snapshot):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(world["admin"].id)
+        before = snapshot()
+        url = f"/incidents/{world['incident'].id}/events"
+        note = "고객에게 두 번째 전화: 환불 대신 재배송을 원하심. Courier booked for 09:00."
+        response = client.post(url, data={"csrf_token": "from-a-closed-browser", "kind": "note",
+                                          "body": note, "password": "never shown again"},
+                               headers={"Referer": f"http://localhost/incidents/{world['incident'].id}"})
+        assert response.status_code == 400
+        assert snapshot() == before
+        page = response.text
+        assert "This form is out of date" in page and "Nothing was saved" in page
+        assert f"<textarea class=\"typed\" readonly aria-label=\"What you typed\">{note}</textarea>" in page
+        assert "never shown again" not in page and ">note<" not in page  # secrets and hidden words
+        assert f'href="http://localhost/incidents/{world["incident"].id}"' in page
+
+    def test_a_stale_form_page_never_links_to_another_site(self, client, world):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(world["admin"].id)
+        response = client.post(f"/incidents/{world['incident'].id}/events",
+                               data={"csrf_token": "x", "body": "some words here"},
+                               headers={"Referer": "https://evil.example/incidents/1"})
+        assert response.status_code == 400 and "evil.example" not in response.text
+
     def test_a_form_with_its_token_goes_through(self, client, world):
         with client.session_transaction() as session:
             session["_user_id"] = str(world["admin"].id)
