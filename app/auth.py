@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from app import users
+from app.errorpages import unsaved_form
 from app.errors import DomainError
 from app.extensions import db, limiter, login_manager
 from app.forms import AccountForm, LoginForm, SetupForm
@@ -127,6 +128,10 @@ def init_app(app: Flask) -> None:
         if not _has_users(app):
             return redirect(url_for("auth.setup"))
         if not current_user.is_authenticated:
+            if request.method == "POST" and endpoint != "auth.logout":
+                # Redirecting would drop what was typed, and after sign-in the browser would
+                # GET an address that only takes POST.
+                return unsaved_form("signed_out", 401)
             return login_manager.unauthorized()
         return None
 

@@ -27,15 +27,23 @@ def typed_text(form) -> list[str]:
             and value.strip() and (any(c.isspace() for c in value.strip()) or len(value) > 30)]
 
 
+def unsaved_form(reason: str, status: int):
+    """The page for a form that arrived but cannot be saved through no fault of its own
+    (`reason`: "stale", from an ended browser session, or "signed_out"): it says nothing was
+    saved and shows what was typed, to copy back into the form once it is open again."""
+    back = request.referrer or ""
+    back = back if urlsplit(back).netloc in ("", request.host) else ""
+    return render_template("error.html", status=status, unsaved=reason, back=back,
+                           back_path=urlsplit(back).path if back else None,
+                           typed=typed_text(request.form)), status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def stale_form(_err: CSRFError):
-        # A form from an earlier session (the browser was closed, or the server's key changed):
-        # nothing is saved, and whatever was typed is shown so it can be copied back.
-        back = request.referrer or ""
-        back = back if urlsplit(back).netloc in ("", request.host) else ""
-        return render_template("error.html", status=400, stale_form=True, back=back,
-                               typed=typed_text(request.form)), 400
+        # The browser session the form came from has ended (closed, cookies cleared, or the
+        # server's key changed).
+        return unsaved_form("stale", 400)
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):

@@ -118,12 +118,29 @@ def test_every_route_needs_sign_in(app, client, world, snapshot):
         if is_api(rule):
             assert response.status_code == 401, where
             assert response.json["error"]["code"] == "unauthorized", where
+        elif method == "POST" and rule.endpoint != "auth.logout":  # a page keeping what was typed
+            assert response.status_code == 401, where
+            assert "You are signed out" in response.text, where
         else:
             assert response.status_code == 302, where
             assert urlsplit(response.location).path == "/login", where
         checked += 1
     assert checked >= 25
     assert snapshot() == before
+
+
+def test_a_form_sent_after_signing_out_keeps_its_text_and_leads_back(client, world, snapshot):
+    before = snapshot()
+    incident = world["incident"].id
+    note = "Customer called again at 02:10; wants a replacement, not a refund."
+    response = client.post(f"/incidents/{incident}/events", data={"kind": "note", "body": note},
+                           headers={"Referer": f"http://localhost/incidents/{incident}"})
+    assert response.status_code == 401
+    assert snapshot() == before
+    page = response.text
+    assert "You are signed out" in page and "Nothing was saved" in page and note in page
+    # Sign in, then back to the incident's page (never to the POST-only address).
+    assert f'href="/login?next=/incidents/{incident}"' in page.replace("%2F", "/")
 
 
 def test_before_first_run_every_page_leads_to_setup(app, client):

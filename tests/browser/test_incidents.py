@@ -141,3 +141,28 @@ def test_on_a_tablet_the_list_is_still_a_table(page, seed_user, seed_incident, s
     expect(page.locator("table.incidents thead")).to_be_visible()
     display = page.evaluate("getComputedStyle(document.querySelector('table.incidents tbody tr')).display")
     assert display == "table-row"
+
+
+def test_a_note_sent_after_signing_out_in_another_tab_is_given_back(page, seed_user, seed_incident,
+                                                                    sign_in, sign_out):
+    agent = seed_user("agent", name="Seo-yeon Kim")
+    incident = seed_incident(agent, title="Courier left the parcel at the wrong address")
+    sign_in(page, agent)
+    page.goto(f"/incidents/{incident}")
+    note = "Customer called again at 02:10: wants a replacement, not a refund."
+    page.locator("form.event-form").get_by_label("Text", exact=True).fill(note)
+
+    other_tab = page.context.new_page()  # same browser, same session
+    other_tab.goto("/incidents/")
+    sign_out(other_tab)
+
+    page.get_by_role("button", name="Add to timeline").click()
+    expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+    expect(page.get_by_role("textbox", name="What you typed")).to_have_value(note)
+
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("E-mail", exact=True).fill(agent.email)
+    page.get_by_label("Password", exact=True).fill(agent.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"**/incidents/{incident}")  # back at the form, not at its POST address
+    expect(page.locator("ol.timeline")).not_to_contain_text("wants a replacement")
