@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+from flask import request
 from playwright.sync_api import Page, expect
 
 
@@ -166,3 +168,27 @@ def test_a_note_sent_after_signing_out_in_another_tab_is_given_back(page, seed_u
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"**/incidents/{incident}")  # back at the form, not at its POST address
     expect(page.locator("ol.timeline")).not_to_contain_text("wants a replacement")
+
+
+def test_a_second_click_on_a_slow_page_sends_the_note_once(page, live_app, seed_user, seed_incident,
+                                                           sign_in):
+    # The timeline is append-only: a note sent twice could never be taken back.
+    @live_app.before_request
+    def answer_notes_slowly():  # as a busy server does: the second click comes before the page
+        if request.method == "POST" and request.path.endswith("/events"):
+            time.sleep(0.5)
+
+    agent = seed_user("agent")
+    incident = seed_incident(agent, title="Checkout down for all users")
+    sign_in(page, agent)
+    page.goto(f"/incidents/{incident}")
+    page.locator("form.event-form").get_by_label("Text", exact=True).fill("Rolled back the 02:00 deploy.")
+    with page.expect_navigation(url=re.compile(rf"/incidents/{incident}$")):
+        # In the page itself: Playwright would wait for the navigation before a second click.
+        page.evaluate("""() => {
+            const button = document.querySelector('form.event-form button[type=submit]');
+            button.click();
+            setTimeout(() => button.click(), 200);
+        }""")
+    page.reload()
+    expect(page.locator("ol.timeline li", has_text="Rolled back the 02:00 deploy.")).to_have_count(1)
