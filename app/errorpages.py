@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -13,6 +13,7 @@ from app.api import is_api_request
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.i18n import gettext as _
+from app.textcheck import bad_text
 
 # Never shown back, even to the person who typed them.
 _SECRET_FIELDS = ("password", "confirm", "token", "csrf")
@@ -39,6 +40,15 @@ def unsaved_form(reason: str, status: int):
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _readable_query():
+        # Forms and API bodies refuse such text field by field; an address's parameters reach
+        # queries straight away, and PostgreSQL fails on a NUL in any of them (a 500).
+        if any(bad_text(key) or any(bad_text(value) for value in values)
+               for key, values in request.args.lists()):
+            abort(400, description=_("The address holds a character that cannot be read (such as "
+                                     "NUL). Remove it and try again."))
+
     @app.errorhandler(CSRFError)
     def stale_form(_err: CSRFError):
         # The browser session the form came from has ended (closed, cookies cleared, or the
