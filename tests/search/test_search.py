@@ -155,7 +155,9 @@ def test_odd_input_over_http_is_never_a_server_error(corpus, client, login, api)
                          agent.get("/api/v1/playbooks/similar", query_string={"text": text}),
                          client.get("/search", query_string={"q": text}),
                          client.get("/playbooks/similar", query_string={"text": text})):
-            assert response.status_code in (200, 422), (text[:20], response.status_code)
+            # A NUL no column or index may hold: the address itself is refused (app.errorpages).
+            allowed = (400,) if "\x00" in text else (200, 422)
+            assert response.status_code in allowed, (text[:20], response.status_code)
             if response.status_code == 200 and response.is_json:
                 assert isinstance(response.get_json()["results"], list)
     assert agent.get("/api/v1/search?q=").status_code == 422
@@ -164,7 +166,7 @@ def test_odd_input_over_http_is_never_a_server_error(corpus, client, login, api)
     page = client.get("/search?q=").get_data(as_text=True)
     assert 'class="count"' not in page and 'class="result"' not in page
     nul = agent.get("/api/v1/search", query_string={"q": "\x00"})
-    assert nul.status_code == 422 or nul.get_json()["results"] == []
+    assert nul.status_code == 400 and "cannot be read" in nul.get_json()["error"]["message"]
 
 
 # --- the API ---------------------------------------------------------------------------------
