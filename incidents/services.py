@@ -71,14 +71,29 @@ def find_category(key: str) -> Category:
 
 
 # Who may own, respond to, sign for or take an action item on an incident: active staff, never
-# read-only viewers (find_user refuses the rest with a reason).
+# read-only viewers (find_user refuses the rest with a reason). `keep` is the one person
+# already chosen, shown even once inactive, so editing an incident does not silently drop them.
 _STAFF = (select(User.id, User.email, User.name, User.title)
-          .where(User.active.is_(True), User.role != Role.viewer).order_by(User.name))
+          .where(User.role != Role.viewer,
+                 or_(User.active.is_(True), User.id == bindparam("keep", type_=User.id.type)))
+          .order_by(User.name))
 
 
-def staff_rows() -> list:
+def staff_rows(keep: int | None = None) -> list:
     """Everyone who may work an incident, by name, as plain rows: id, email, name, title."""
-    return db.session.execute(_STAFF).all()
+    return db.session.execute(_STAFF, {"keep": keep}).all()
+
+
+# The categories an incident may be filed under, likewise with the one already chosen kept.
+_CATEGORIES = (select(Category.id, Category.slug, Category.name, Category.name_ko)
+               .where(or_(Category.active.is_(True),
+                          Category.id == bindparam("keep", type_=Category.id.type)))
+               .order_by(Category.name))
+
+
+def category_rows(keep: int | None = None) -> list:
+    """Active categories by name, as plain rows: id, slug, name, name_ko."""
+    return db.session.execute(_CATEGORIES, {"keep": keep}).all()
 
 
 def find_user(email: str, field: str = "owner_email") -> User:

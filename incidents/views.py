@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import templating
 from app.auth import apply_errors, role_required
@@ -41,26 +40,17 @@ def home():
     return redirect(url_for("dashboard.index"))
 
 
-def _categories(include: Category | None = None) -> list[Category]:
-    found = list(db.session.scalars(select(Category).order_by(Category.name)))
-    return [c for c in found if c.active or c == include]
-
-
-def _people(include: User | None = None) -> list[User]:
-    found = db.session.scalars(select(User).where(User.role != Role.viewer).order_by(User.name))
-    return [u for u in found if u.active or u == include]
-
-
 def _fill_choices(form: IncidentForm, incident: Incident | None = None) -> list[Grade]:
     grades = templating.grades()
     locale = locale_code()
     form.grade.choices = [(g.id, g.name) for g in grades]
     form.owner.choices = [(u.id, f"{u.name} · {u.title}")
-                          for u in _people(incident.owner if incident else None)]
+                          for u in services.staff_rows(incident.owner_id if incident else None)]
     form.category.choices = [(0, _("— not set —"))] + [
-        (c.id, c.label(locale)) for c in _categories(incident.category if incident else None)]
+        (c.id, localized(locale, c.name, c.name_ko))
+        for c in services.category_rows(incident.category_id if incident else None)]
     if isinstance(form, IncidentEditForm):
-        form.responders.choices = [(u.id, f"{u.name} · {u.title}") for u in _people()]
+        form.responders.choices = [(u.id, f"{u.name} · {u.title}") for u in services.staff_rows()]
     return grades
 
 
@@ -99,12 +89,6 @@ def _customer_data(form) -> services.CustomerData | None:
     return data if any(value.strip() for value in vars(data).values()) else None
 
 
-# The list's category filter needs only these columns, as plain rows (as its owner filter
-# takes services.staff_rows()): loading them as objects cost more than the rest of the form.
-_FILTER_CATEGORIES = (select(Category.id, Category.slug, Category.name, Category.name_ko)
-                      .where(Category.active.is_(True)).order_by(Category.name))
-
-
 @bp.get("/")
 def index():
     form = FilterForm(request.args)
@@ -113,7 +97,7 @@ def index():
     form.status.choices = [("open", _("Open")), ("all", _("All"))] + [
         (s.value, STATUS_LABELS[s]) for s in Status]
     form.grade.choices = [("", _("Any grade"))] + [(g.name, g.name) for g in grades]
-    categories = db.session.execute(_FILTER_CATEGORIES).all()
+    categories = services.category_rows()
     form.category.choices = [("", _("Any category"))] + [
         (c.slug, localized(locale, c.name, c.name_ko)) for c in categories]
     people = services.staff_rows()
