@@ -64,7 +64,7 @@ class Notification(db.Model):
     email_error: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship()
-    incident: Mapped[Incident] = relationship(lazy="joined")
+    incident: Mapped[Incident] = relationship(lazy="joined", innerjoin=True)
 
 
 class EscalationStep(db.Model):

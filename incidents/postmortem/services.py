@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 
 from flask_babel import force_locale
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, case, func, select
 
 from app import search
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import localtime
 from app.models import Role, User
+from app.pagination import paginate_rows
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.apology import services as apology_services
@@ -270,12 +271,39 @@ def action_rows(incident_id: int) -> list:
     return db.session.execute(_ACTION_ROWS, {"incident_id": incident_id}).all()
 
 
-def open_actions(today: date) -> list[ActionItem]:
-    """All open items, overdue first, then by due date (undated last)."""
+def _open_first_due(today):
+    """Overdue first, then by due date, undated last; the id keeps pages stable."""
     overdue = case((ActionItem.due_date < today, 0), else_=1)
     undated = case((ActionItem.due_date.is_(None), 1), else_=0)
+    return overdue, undated, ActionItem.due_date, ActionItem.id
+
+
+def open_actions(today: date) -> list[ActionItem]:
+    """All open items, overdue first, then by due date (undated last)."""
     return list(db.session.scalars(select(ActionItem).where(ActionItem.status == ActionStatus.open)
-                                   .order_by(overdue, undated, ActionItem.due_date, ActionItem.id)))
+                                   .order_by(*_open_first_due(today))))
+
+
+_OPEN_ACTION_ROWS = (
+    select(ActionItem.id, ActionItem.incident_id, ActionItem.title, ActionItem.due_date,
+           ActionItem.kind, User.name.label("owner_name"), Incident.title.label("incident_title"))
+    .join(User, ActionItem.owner_id == User.id)
+    .join(Incident, ActionItem.incident_id == Incident.id)
+    .where(ActionItem.status == ActionStatus.open)
+    .order_by(*_open_first_due(bindparam("today")))
+    .limit(bindparam("limit")).offset(bindparam("offset")))
+_OPEN_ACTION_COUNT = (select(func.count()).select_from(ActionItem)
+                      .where(ActionItem.status == ActionStatus.open))
+
+
+def open_actions_page(today: date, page: int, per_page: int):
+    """open_actions() a page at a time, as rows with the owner's name and the incident's
+    title: one statement for the page and one for the count, however many items are open."""
+    session = db.session
+    return paginate_rows(
+        lambda limit, offset: session.execute(
+            _OPEN_ACTION_ROWS, {"today": today, "limit": limit, "offset": offset}).all(),
+        lambda: session.scalar(_OPEN_ACTION_COUNT), page, per_page)
 
 
 def _changes_for_letters(incident: Incident, language: str) -> list[str]:

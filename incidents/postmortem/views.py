@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from app import templating
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
@@ -189,15 +190,21 @@ def complete(item_id: int):
         flash(_("Marked done."), "success")
     back = request.form.get("next")
     if back == "list":
-        return redirect(url_for("postmortem.actions"))
+        # Back to the page of the list the item was on, not its first page.
+        page = request.form.get("page", "")
+        return redirect(url_for("postmortem.actions",
+                                page=int(page) if page.isdigit() and page != "1" else None))
     return redirect(url_for("incidents.detail", incident_id=item.incident_id) + "#postmortem")
 
 
 @bp.get("/actions")
 def actions():
     today = utcnow().date()
-    return render_template("postmortem/actions.html", items=services.open_actions(today),
-                           today=today, kind_labels=KIND_LABELS)
+    page = services.open_actions_page(today, request.args.get("page", 1, type=int),
+                                      current_app.config["ACTIONS_PER_PAGE"])
+    return render_template("postmortem/actions.html", page=page, today=today,
+                           kind_labels=KIND_LABELS, can_close=current_user.can(Role.agent),
+                           detail_url=templating.url_prefix("incidents.detail", "incident_id"))
 
 
 def _form_data(form: PlaybookForm, proposal) -> playbook_services.PlaybookData:

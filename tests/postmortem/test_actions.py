@@ -156,6 +156,58 @@ def test_actions_page_lists_open_items_in_that_order(client, login, spread):
     assert "Mark done" not in page  # a viewer only reads
 
 
+@pytest.fixture
+def many(incident, agent):
+    """55 open items, due one a day from 30 days ago, and so listed in that order."""
+    start = utcnow().date() - timedelta(days=30)
+    return [add(agent, incident, f"Item {n:02d}", start + timedelta(days=n)).id for n in range(55)]
+
+
+def _titles(response) -> list[str]:
+    return re.findall(r"<td>(Item \d\d)</td>", text(response))
+
+
+def test_actions_page_is_paged_and_keeps_the_order_across_pages(client, login, many, app):
+    login("viewer")
+    per_page = app.config["ACTIONS_PER_PAGE"]
+    first, second = client.get("/actions"), client.get("/actions?page=2")
+    assert first.status_code == second.status_code == 200
+    assert _titles(first) + _titles(second) == [f"Item {n:02d}" for n in range(55)]
+    assert len(_titles(first)) == per_page
+    assert "55 open items · page 1 of 2" in text(first)
+    assert 'rel="next"' in text(first) and 'rel="prev"' in text(second)
+
+
+@pytest.mark.parametrize("query", ["?page=abc", "?page=-3", "?page=0", "?page=99999999999999"])
+def test_actions_page_number_that_is_no_page(client, login, many, query):
+    login("viewer")
+    response = client.get("/actions" + query)
+    assert response.status_code == 200
+    if _titles(response):
+        assert _titles(response)[0] == "Item 00"  # read as the first page
+    else:
+        assert "No open action items on this page." in text(response)
+        assert 'href="/actions">First page</a>' in text(response)
+
+
+def test_marking_done_from_a_later_page_returns_to_that_page(client, login, many):
+    login("agent")
+    last = many[-1]
+    response = client.post(f"/actions/{last}/done", data={"next": "list", "page": "2"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/actions?page=2")
+    assert db.session.get(ActionItem, last).status == ActionStatus.done
+    # Only a page number goes into the address back.
+    other = client.post(f"/actions/{many[0]}/done",
+                        data={"next": "list", "page": "//evil.example"})
+    assert other.headers["Location"].endswith("/actions")
+
+
+def test_actions_page_in_korean(client, login, many):
+    login("viewer", locale="ko")
+    page = text(client.get("/actions"))
+    assert "진행 중인 후속 조치 55건" in page and "1/2쪽" in page
+
+
 def test_api_lists_open_items_in_that_order(api, spread):
     response = api("viewer").get("/api/v1/action-items")
     assert response.status_code == 200
