@@ -137,14 +137,21 @@ def _csv(rows: list[list]) -> str:
     return out.getvalue()
 
 
+_CHARTS = ("open", *TIME_KEYS, "compensation", "recurrence", "summary")
+
+
 @bp.get("/dashboard.csv")
 def download():
+    chart = request.args.get("chart", "")
+    if chart not in _CHARTS:
+        # Before computing the figures: an unknown chart cost a whole dashboard's work.
+        abort(404, _("There is no chart called “%(chart)s”; the dashboard's download links "
+                     "name one of: %(charts)s.", chart=chart, charts=", ".join(_CHARTS)))
     form = PeriodForm(request.args)
     form.category.choices = [("", "")] + [(c.slug, c.slug) for c in db.session.scalars(select(Category))]
     form.validate()
     start, end, start_day, end_day = period(form)
     f = metrics.compute(start, end, _category(form.category.data), request.args.get("metric"))
-    chart = request.args.get("chart", "")
     if chart == "open":
         rows = [["grade", "open", *BUCKET_LABELS]] + [
             [g, v["count"], *(v[b] for b in BUCKET_LABELS)] for g, v in f["open_by_grade"].items()]
@@ -158,14 +165,12 @@ def download():
             [t, v, policy_currency()] for t, v in f["compensation_by_type"].items()]
     elif chart == "recurrence":
         rows = [["category", "incidents"]] + [[k, v] for k, v in f["recurrence_by_category"].items()]
-    elif chart == "summary":
+    else:  # summary
         rows = [["figure", "value"], ["incidents", f["incidents"]],
                 ["one_stop_rate", f["one_stop_rate"]], ["inquiry_ratio", f["inquiry_ratio"]],
                 ["inquiry_metric", f["inquiry_metric"]], ["apologies_sent", f["apologies_sent"]],
                 ["action_items_open", f["action_items"]["open"]],
                 ["action_items_overdue", f["action_items"]["overdue"]]]
-    else:
-        abort(404)
     return Response(_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=dashboard-{chart}-{start_day}-{end_day}.csv"})
 

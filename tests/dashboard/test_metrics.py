@@ -392,7 +392,10 @@ def test_csv_other_charts(client, login, dataset):
         ["figure", "value"], ["incidents", "11"], ["one_stop_rate", "0.375"],
         ["inquiry_ratio", "1.1"], ["inquiry_metric", "orders"], ["apologies_sent", "2"],
         ["action_items_open", "3"], ["action_items_overdue", "1"]]
-    assert client.get("/dashboard.csv?chart=nonsense").status_code == 404
+    unknown = client.get("/dashboard.csv?chart=nonsense")
+    assert unknown.status_code == 404
+    assert "There is no chart called “nonsense”" in unknown.get_data(as_text=True)
+    assert "summary" in unknown.get_data(as_text=True)
 
 
 def test_csv_follows_the_category_filter(client, login, dataset):
