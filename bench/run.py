@@ -1,10 +1,11 @@
 """`make bench`: seed, serve with gunicorn, load with wrk on 127.0.0.1, write bench/RESULTS.md.
 
 Usage: .venv/bin/python bench/run.py [--reuse] [--db PATH] [--duration S] [--warmup S] ...
-       [--sections main,dashboard,search] [--quick] [--search-sizes 10000,100000]
-(see --help). Three sections: *main* (incident list and pages), *dashboard* (bench/dashboard_bench.py,
-the dashboard and its API on the same seeded file and server) and *search* (bench/search_bench.py,
-its own corpora and processes). RESULTS.md keeps the sections a run did not measure as they were.
+       [--sections main,dashboard,pages,search] [--quick] [--search-sizes 10000,100000]
+(see --help). Four sections: *main* (incident list and pages), *dashboard* (bench/dashboard_bench.py,
+the dashboard and its API on the same seeded file and server), *pages* (bench/pages_bench.py, every
+other page on that server, one request at a time) and *search* (bench/search_bench.py, its own
+corpora and processes). RESULTS.md keeps the sections a run did not measure as they were.
 Every run is bounded: each wrk run lasts a fixed time, waiting for a quiet machine has a fixed
 budget, gunicorn is stopped in a `finally`, and all traffic goes to 127.0.0.1.
 """
@@ -432,9 +433,9 @@ what they take during the run (from `/proc`), and repeats a disturbed measuremen
     return text
 
 
-# --- RESULTS.md: one file, three sections, each replaced only when measured -------------------
+# --- RESULTS.md: one file, four sections, each replaced only when measured --------------------
 
-SECTIONS = ("main", "dashboard", "search")
+SECTIONS = ("main", "dashboard", "pages", "search")
 
 
 def _marker(name: str, end: bool = False) -> str:
@@ -540,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="measure an already seeded file")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help="which sections to measure (others stay in RESULTS.md as they were): "
-                             "main, dashboard, search (default: all)")
+                             "main, dashboard, pages, search (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="for iterating: 5 s runs, 2 s warm-up, 3 s one at a time, one attempt, "
                              "search at 10,000 only, no --preload comparison")
@@ -576,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     written: dict[str, str] = {}
-    if "main" in sections or "dashboard" in sections:
+    if {"main", "dashboard", "pages"} & set(sections):
         written.update(serve_and_measure(args, sections, seeding))
         write_sections(written)  # keep what is done even if search fails later
     if "search" in sections:
@@ -595,8 +596,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
-    """Seed (unless reusing a current file), serve, sign in, measure main and/or dashboard."""
+    """Seed (unless reusing a current file), serve, sign in, measure main, dashboard, pages."""
     import dashboard_bench
+    import pages_bench
 
     db_path = args.db.resolve()
     summary_file = Path(f"{db_path}.json")
@@ -624,13 +626,14 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
     ]]
     token = dashboard_bench.prepare(db_path) if "dashboard" in sections else ""
     dash_endpoints = dashboard_bench.endpoints(token) if "dashboard" in sections else []
+    pages = pages_bench.endpoints(db_path) if "pages" in sections else []
 
     port = free_port()
     shutil.rmtree(OUT / "search-app", ignore_errors=True)
     server, server_command = start_gunicorn(db_path, port, args.workers, OUT / "gunicorn.log",
                                             extra=["--pythonpath", "bench"], app="probe_wsgi:app")
     quiet = QuietWaiter(args.quiet_budget)
-    runs, dash_runs, figures = [], [], {}
+    runs, dash_runs, page_runs, figures = [], [], [], {}
     try:
         wait_until_up(server, port)
         cookie = sign_in(port, summary["admin"]["email"], summary["admin"]["password"])
@@ -649,6 +652,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
                     raise SystemExit(f"GET {probe} did not show incidents; see its HTML:\n{body[:2000]}")
         if dash_endpoints:
             figures = dashboard_bench.check(port, cookie, token, dash_endpoints)
+        if pages:
+            pages_bench.check(port, cookie, pages)
         meter = CpuMeter(server.pid)
         with (OUT / "wrk.log").open("w") as log:
             if "main" in sections:
@@ -658,6 +663,9 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
             if dash_endpoints:
                 print("dashboard", flush=True)
                 dash_runs = measure(dash_endpoints, port, cookie, args, quiet, meter, log)
+            if pages:
+                print("pages", flush=True)
+                page_runs = pages_bench.measure(port, cookie, pages, args, quiet, log)
     finally:
         stop(server)
     info = machine()
@@ -678,6 +686,12 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
             print(f"  {run['name']:<32} p95 under load {run['load']['p95_ms']:6.1f} ms, one at a time "
                   f"{run['single']['p95_ms']:6.1f} ms" + ("" if not run["target"] else
                   f"  target met: {'yes' if run['met'] else 'no'}"))
+    if page_runs:
+        invocation = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]]).strip()
+        written["pages"] = pages_bench.render(page_runs, summary, args, server_command, invocation)
+        for run in page_runs:
+            print(f"  {run['path']:<44} p95 {run['single']['p95_ms']:6.1f} ms"
+                  + ("  slow" if run["single"]["p95_ms"] > pages_bench.SLOW_MS else ""))
     return written
 
 
