@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from app import templating
 from app.auth import apply_errors, role_required
@@ -60,6 +61,12 @@ def _local_to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=ZoneInfo(select_timezone()))
 
 
+def _users(ids: list[int]) -> list[User]:
+    """The users of `ids`, in that order, in one statement rather than one each."""
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 def _form_changes(form: IncidentForm) -> dict:
     """Plain values for the service, from a validated form."""
     changes = {
@@ -74,7 +81,7 @@ def _form_changes(form: IncidentForm) -> dict:
     }
     if isinstance(form, IncidentEditForm):
         changes.update(cause=form.cause.data or "", resolution=form.resolution.data or "",
-                       responders=[db.session.get(User, i) for i in form.responders.data or []])
+                       responders=_users(form.responders.data or []))
     return changes
 
 

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import search
+from app import search, templating
 from app.auth import role_required, safe_next
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import locale_code
-from app.models import Category, Grade, Role
+from app.models import Category, Role
 from playbooks import services
 from playbooks.forms import SearchForm
 from playbooks.models import Playbook, PlaybookStatus
@@ -27,8 +27,7 @@ PER_PAGE = 10
 @bp.get("/search")
 def search_page():
     form = SearchForm(request.args)
-    form.grade.choices = [("", _("Any grade"))] + [
-        (g.name, g.name) for g in db.session.scalars(select(Grade).order_by(Grade.rank))]
+    form.grade.choices = [("", _("Any grade"))] + [(g.name, g.name) for g in templating.grades()]
     form.category.choices = [("", _("Any category"))] + [
         (c.slug, c.label(locale_code())) for c in db.session.scalars(select(Category)
                                                                     .order_by(Category.name))]
