@@ -139,7 +139,16 @@ class WTFormsTranslations:
         locale = current_locale()
         if locale is None:
             return singular if n == 1 else plural
+        if singular == _NOT_VALID_CHOICE:
+            # WTForms' Korean catalogue gives both plural forms at once, as one message:
+            # "'4'는 이와 같은 부분을 위해 유효한 선택이 없습니다.\n\n'4'는 ... 선택들이 없습니다."
+            return translations().ungettext(
+                "'%(value)s' is not a valid choice for this field.",
+                "'%(value)s' are not valid choices for this field.", n)
         return _wtforms_catalogue(locale).ungettext(singular, plural, n)
+
+
+_NOT_VALID_CHOICE = "'%(value)s' is not a valid choice for this field."
 
 
 # --- dates and durations ----------------------------------------------------------------------

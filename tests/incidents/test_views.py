@@ -278,6 +278,42 @@ def test_edit_saves_and_records(client, login, make_incident):
     assert last.kind == EventKind.edited and set(last.data["fields"]) == {"title", "cause"}
 
 
+def test_edit_sets_and_clears_responders(client, login, make_user, make_incident):
+    me = login("agent")
+    first, second = make_user("agent", name="Second responder"), make_user("lead", name="Lead")
+    viewer = make_user("viewer")
+    incident = make_incident(me)
+    response = client.post(f"/incidents/{incident.id}/edit",
+                           data=edit_form(incident, responders=[second.id, first.id]))
+    assert response.status_code == 302
+    db.session.refresh(incident)
+    assert {u.id for u in incident.responders} == {first.id, second.id}
+    # A viewer is no choice: refused with a message, nothing changed.
+    refused = client.post(f"/incidents/{incident.id}/edit",
+                          data=edit_form(incident, responders=[first.id, viewer.id]))
+    assert refused.status_code == 422
+    assert f"'{viewer.id}' is not a valid choice" in page_text(refused)
+    db.session.refresh(incident)
+    assert {u.id for u in incident.responders} == {first.id, second.id}
+    assert client.post(f"/incidents/{incident.id}/edit",
+                       data=edit_form(incident)).status_code == 302
+    db.session.refresh(incident)
+    assert incident.responders == []
+
+
+def test_a_responder_who_is_no_choice_is_named_once_in_korean(client, login, make_user,
+                                                              make_incident):
+    # WTForms' own Korean catalogue put both plural forms into this one message.
+    me = login("agent", locale="ko")
+    viewer = make_user("viewer")
+    incident = make_incident(me)
+    response = client.post(f"/incidents/{incident.id}/edit",
+                           data=edit_form(incident, responders=[viewer.id]))
+    assert response.status_code == 422
+    errors = re.findall(r'<p class="error" role="alert">([^<]*)</p>', page_text(response))
+    assert errors == [f"'{viewer.id}'은(는) 이 항목에서 고를 수 있는 값이 아닙니다."]
+
+
 @pytest.mark.parametrize("send_field", [True, False])
 def test_edit_keeps_the_detection_time_unless_given(send_field, client, login, make_incident):
     me = login("agent", timezone="Asia/Seoul")
