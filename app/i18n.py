@@ -142,6 +142,7 @@ class WTFormsTranslations:
         if singular == _NOT_VALID_CHOICE:
             # WTForms' Korean catalogue gives both plural forms at once, as one message:
             # "'4'는 이와 같은 부분을 위해 유효한 선택이 없습니다.\n\n'4'는 ... 선택들이 없습니다."
+            # (Written out again, not as _NOT_VALID_CHOICE, so that pybabel extracts it.)
             return translations().ungettext(
                 "'%(value)s' is not a valid choice for this field.",
                 "'%(value)s' are not valid choices for this field.", n)
