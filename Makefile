@@ -54,7 +54,7 @@ bench: install-dev wrk
 	$(BIN)/python bench/run.py
 
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __*' -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k wtforms_message:1,2 --ignore-dirs '.* __*' -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations
 

@@ -125,31 +125,43 @@ def _wtforms_catalogue(locale: Locale) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+def wtforms_message(singular: str, plural: str) -> tuple[str, str]:
+    """Marks one of WTForms' own messages for our catalogue (the Makefile's pybabel extract
+    runs with `-k wtforms_message:1,2`)."""
+    return singular, plural
+
+
+# WTForms' messages that our catalogue translates in place of WTForms' own. Its Korean
+# catalogue gives both plural forms of this one at once, as one message:
+# "'4'는 이와 같은 부분을 위해 유효한 선택이 없습니다.\n\n'4'는 ... 선택들이 없습니다."
+_OURS = {singular for singular, _plural in (
+    wtforms_message("'%(value)s' is not a valid choice for this field.",
+                    "'%(value)s' are not valid choices for this field."),
+)}
+
+
 class WTFormsTranslations:
     """WTForms' own messages ("Not a valid choice.") in the reader's language.
 
     Flask-WTF reads this catalogue from disk once per request; it never changes, so
-    one per locale is kept for the life of the process."""
+    one per locale is kept for the life of the process. Messages in _OURS come from our
+    catalogue instead."""
 
-    def gettext(self, string: str) -> str:
-        locale = current_locale()
-        return string if locale is None else _wtforms_catalogue(locale).ugettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
+    def _catalogue(self, message: str):
         locale = current_locale()
         if locale is None:
+            return None
+        return translations() if message in _OURS else _wtforms_catalogue(locale)
+
+    def gettext(self, string: str) -> str:
+        catalogue = self._catalogue(string)
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalogue = self._catalogue(singular)
+        if catalogue is None:
             return singular if n == 1 else plural
-        if singular == _NOT_VALID_CHOICE:
-            # WTForms' Korean catalogue gives both plural forms at once, as one message:
-            # "'4'는 이와 같은 부분을 위해 유효한 선택이 없습니다.\n\n'4'는 ... 선택들이 없습니다."
-            # (Written out again, not as _NOT_VALID_CHOICE, so that pybabel extracts it.)
-            return translations().ungettext(
-                "'%(value)s' is not a valid choice for this field.",
-                "'%(value)s' are not valid choices for this field.", n)
-        return _wtforms_catalogue(locale).ungettext(singular, plural, n)
-
-
-_NOT_VALID_CHOICE = "'%(value)s' is not a valid choice for this field."
+        return catalogue.ungettext(singular, plural, n)
 
 
 # --- dates and durations ----------------------------------------------------------------------

@@ -25,8 +25,9 @@ TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
 PO = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.mo"
-# The Makefile's `pybabel extract -k _l -k lazy_gettext` adds these to babel's defaults.
-KEYWORDS = ("_l", "lazy_gettext")
+# The Makefile's `pybabel extract -k _l -k lazy_gettext -k wtforms_message:1,2` adds these to
+# babel's defaults (None: the first argument is the message; (1, 2): singular and plural).
+KEYWORDS = {"_l": None, "lazy_gettext": None, "wtforms_message": (1, 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # msgids whose Korean text rightly has no Hangul (product names, codes); add with care.
@@ -67,7 +68,7 @@ def _keep_dir(dirpath: str) -> bool:
 def extracted() -> set[tuple[str, ...]]:
     with (ROOT / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
-    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(KEYWORDS)}
+    keywords = {**DEFAULT_KEYWORDS, **KEYWORDS}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords, directory_filter=_keep_dir):

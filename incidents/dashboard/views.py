@@ -137,40 +137,46 @@ def _csv(rows: list[list]) -> str:
     return out.getvalue()
 
 
-_CHARTS = ("open", *TIME_KEYS, "compensation", "recurrence", "summary")
+def _time_rows(key: str):
+    def rows(f: dict) -> list[list]:
+        return [["grade", "median_minutes", "p90_minutes", "count", "target_minutes"]] + [
+            [g, v["median"], v["p90"], v["count"], v.get("target")]
+            for g, v in f[key]["by_grade"].items()] + [
+            ["all", f[key]["median"], f[key]["p90"], f[key]["count"], ""]]
+    return rows
+
+
+# Each chart's CSV, from the computed figures; the keys are the charts a link may name.
+_CSV_ROWS = {
+    "open": lambda f: [["grade", "open", *BUCKET_LABELS]] + [
+        [g, v["count"], *(v[b] for b in BUCKET_LABELS)] for g, v in f["open_by_grade"].items()],
+    **{key: _time_rows(key) for key in TIME_KEYS},
+    "compensation": lambda f: [["type", "amount_minor_units", "currency"]] + [
+        [t, v, policy_currency()] for t, v in f["compensation_by_type"].items()],
+    "recurrence": lambda f: [["category", "incidents"]] + [
+        [k, v] for k, v in f["recurrence_by_category"].items()],
+    "summary": lambda f: [
+        ["figure", "value"], ["incidents", f["incidents"]],
+        ["one_stop_rate", f["one_stop_rate"]], ["inquiry_ratio", f["inquiry_ratio"]],
+        ["inquiry_metric", f["inquiry_metric"]], ["apologies_sent", f["apologies_sent"]],
+        ["action_items_open", f["action_items"]["open"]],
+        ["action_items_overdue", f["action_items"]["overdue"]]],
+}
 
 
 @bp.get("/dashboard.csv")
 def download():
     chart = request.args.get("chart", "")
-    if chart not in _CHARTS:
+    if chart not in _CSV_ROWS:
         # Before computing the figures: an unknown chart cost a whole dashboard's work.
         abort(404, _("There is no chart called “%(chart)s”; the dashboard's download links "
-                     "name one of: %(charts)s.", chart=chart, charts=", ".join(_CHARTS)))
+                     "name one of: %(charts)s.", chart=chart, charts=", ".join(_CSV_ROWS)))
     form = PeriodForm(request.args)
     form.category.choices = [("", "")] + [(c.slug, c.slug) for c in db.session.scalars(select(Category))]
     form.validate()
     start, end, start_day, end_day = period(form)
     f = metrics.compute(start, end, _category(form.category.data), request.args.get("metric"))
-    if chart == "open":
-        rows = [["grade", "open", *BUCKET_LABELS]] + [
-            [g, v["count"], *(v[b] for b in BUCKET_LABELS)] for g, v in f["open_by_grade"].items()]
-    elif chart in TIME_KEYS:
-        rows = [["grade", "median_minutes", "p90_minutes", "count", "target_minutes"]] + [
-            [g, v["median"], v["p90"], v["count"], v.get("target")]
-            for g, v in f[chart]["by_grade"].items()] + [
-            ["all", f[chart]["median"], f[chart]["p90"], f[chart]["count"], ""]]
-    elif chart == "compensation":
-        rows = [["type", "amount_minor_units", "currency"]] + [
-            [t, v, policy_currency()] for t, v in f["compensation_by_type"].items()]
-    elif chart == "recurrence":
-        rows = [["category", "incidents"]] + [[k, v] for k, v in f["recurrence_by_category"].items()]
-    else:  # summary
-        rows = [["figure", "value"], ["incidents", f["incidents"]],
-                ["one_stop_rate", f["one_stop_rate"]], ["inquiry_ratio", f["inquiry_ratio"]],
-                ["inquiry_metric", f["inquiry_metric"]], ["apologies_sent", f["apologies_sent"]],
-                ["action_items_open", f["action_items"]["open"]],
-                ["action_items_overdue", f["action_items"]["overdue"]]]
+    rows = _CSV_ROWS[chart](f)
     return Response(_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=dashboard-{chart}-{start_day}-{end_day}.csv"})
 
