@@ -48,6 +48,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "INCIDENTS_PER_PAGE": 25,
         "EVENTS_PER_PAGE": 100,
         "ACTIONS_PER_PAGE": 50,
+        "INBOX_PER_PAGE": 50,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",

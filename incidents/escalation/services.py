@@ -12,13 +12,14 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from app import mail
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
 from app.models import Role, User
+from app.pagination import paginate_rows
 from app.templating import role_label
 from app.textcheck import bad_text
 from app.timeutil import as_utc, utcnow
@@ -216,9 +217,31 @@ incident_services.created_hooks.append(_on_created)
 incident_services.updated_hooks.append(_on_updated)
 
 
+def _newest_first(statement):
+    # The id settles notifications made in the same instant, so no page repeats or skips one.
+    return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
 def inbox(user: User, limit: int = 200) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                                   .order_by(Notification.created_at.desc()).limit(limit)))
+    return list(db.session.scalars(
+        _newest_first(select(Notification).where(Notification.user_id == user.id)).limit(limit)))
+
+
+def inbox_page(user: User, page: int, per_page: int, unread_only: bool = False):
+    """The user's notifications, newest first, a page at a time: one statement for the page
+    (each with its incident, joined) and one for the count, however many there are."""
+    where = [Notification.user_id == user.id]
+    if unread_only:
+        where.append(Notification.read_at.is_(None))
+    rows = _newest_first(select(Notification).where(*where))
+    count = select(func.count(Notification.id)).where(*where)
+    session = db.session
+    return paginate_rows(lambda limit, offset: list(session.scalars(rows.limit(limit).offset(offset))),
+                         lambda: session.scalar(count), page, per_page)
+
+
+def newest_notification_id(user: User) -> int | None:
+    return db.session.scalar(select(func.max(Notification.id)).where(Notification.user_id == user.id))
 
 
 def unread_count(user: User) -> int:
@@ -254,13 +277,14 @@ def acknowledge(user: User, note: Notification, now: datetime | None = None) -> 
     return note
 
 
-def mark_read(user: User, now: datetime | None = None) -> int:
-    rows = db.session.scalars(select(Notification).where(Notification.user_id == user.id,
-                                                         Notification.read_at.is_(None))).all()
-    for note in rows:
-        note.read_at = now or utcnow()
-    db.session.flush()
-    return len(rows)
+def mark_read(user: User, upto: int | None = None, now: datetime | None = None) -> int:
+    """Marks the user's unread notifications read, only up to notification `upto` when given
+    (the newest the reader had been shown), so one that arrives while they read stays unread."""
+    statement = update(Notification).where(Notification.user_id == user.id,
+                                           Notification.read_at.is_(None))
+    if upto is not None:
+        statement = statement.where(Notification.id <= upto)
+    return db.session.execute(statement.values(read_at=now or utcnow())).rowcount
 
 
 # --- escalation when an incident is not shared in time ---------------------------------------

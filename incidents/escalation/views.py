@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from app.extensions import db
 from app.forms import Form, storable
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.i18n import select_timezone, timezones
+from app.i18n import ngettext, select_timezone, timezones
 from app.models import Role, User
 from app.templating import role_label_value
 from app.timeutil import utcnow
@@ -142,7 +142,11 @@ def abuse_outcome(incident_id: int):
 
 @bp.get("/inbox")
 def inbox():
-    return render_template("escalation/inbox.html", notes=services.inbox(current_user))
+    unread_only = request.args.get("show") == "unread"
+    page = services.inbox_page(current_user, request.args.get("page", 1, type=int),
+                               current_app.config["INBOX_PER_PAGE"], unread_only=unread_only)
+    return render_template("escalation/inbox.html", page=page, unread_only=unread_only,
+                           newest=services.newest_notification_id(current_user))
 
 
 @bp.post("/inbox/<int:note_id>/ack")
@@ -162,8 +166,15 @@ def acknowledge(note_id: int):
 
 @bp.post("/inbox/read")
 def read_all():
-    services.mark_read(current_user)
+    upto = request.form.get("upto", "")
+    # ASCII digits that fit a database integer; the form only ever sends a notification's id.
+    if not (upto.isascii() and upto.isdigit() and len(upto) <= 18):
+        abort(400, description=_("This form does not say which notifications you saw. Open the "
+                                 "inbox again and press Mark all read there."))
+    count = services.mark_read(current_user, int(upto))
     db.session.commit()
+    flash(ngettext("%(num)s notification marked read.", "%(num)s notifications marked read.",
+                   count), "success")
     return redirect(url_for("escalation.inbox"))
 
 
