@@ -296,6 +296,11 @@ _OPEN_ACTION_COUNT = (select(func.count()).select_from(ActionItem)
                       .where(ActionItem.status == ActionStatus.open))
 
 
+def open_action_pages(per_page: int) -> int:
+    """How many pages the open items fill (at least one, the empty list's)."""
+    return max(1, -(-db.session.scalar(_OPEN_ACTION_COUNT) // per_page))
+
+
 def open_actions_page(today: date, page: int, per_page: int):
     """open_actions() a page at a time, as rows with the owner's name and the incident's
     title: one statement for the page and one for the count, however many items are open."""

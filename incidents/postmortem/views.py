@@ -192,8 +192,10 @@ def complete(item_id: int):
     if back == "list":
         # Back to the page of the list the item was on, not its first page.
         page = request.form.get("page", "")
-        return redirect(url_for("postmortem.actions",
-                                page=int(page) if page.isdigit() and page != "1" else None))
+        page = int(page) if page.isascii() and page.isdigit() and len(page) <= 6 else 1
+        # Not past the end when the item was the last one on the last page.
+        page = min(page, services.open_action_pages(current_app.config["ACTIONS_PER_PAGE"]))
+        return redirect(url_for("postmortem.actions", page=page if page > 1 else None))
     return redirect(url_for("incidents.detail", incident_id=item.incident_id) + "#postmortem")
 
 

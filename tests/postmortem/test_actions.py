@@ -202,6 +202,18 @@ def test_marking_done_from_a_later_page_returns_to_that_page(client, login, many
     assert other.headers["Location"].endswith("/actions")
 
 
+def test_marking_done_the_last_item_of_the_last_page_returns_to_the_new_last_page(client, login,
+                                                                                 many, app):
+    login("agent")
+    on_page_two = many[app.config["ACTIONS_PER_PAGE"]:]
+    for item in on_page_two[:-1]:
+        response = client.post(f"/actions/{item}/done", data={"next": "list", "page": "2"})
+        assert response.headers["Location"].endswith("/actions?page=2")
+    response = client.post(f"/actions/{on_page_two[-1]}/done", data={"next": "list", "page": "2"})
+    assert response.headers["Location"].endswith("/actions")  # page 2 is gone: page 1, not an empty page
+    assert "No open action items on this page." not in text(client.get(response.headers["Location"]))
+
+
 def test_actions_page_in_korean(client, login, many):
     login("viewer", locale="ko")
     page = text(client.get("/actions"))
