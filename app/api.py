@@ -43,6 +43,7 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = ()
     tag: str = ""
+    idempotent: bool = False  # takes an Idempotency-Key header (app.idempotency)
 
 
 @dataclass
@@ -81,9 +82,9 @@ def _json_body() -> dict:
 def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, role: Role = Role.viewer,
              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int = 200,
-             errors: tuple[int, ...] = ()):
+             errors: tuple[int, ...] = (), idempotent: bool = False):
     registry.routes.append(Route(rule, method, summary, role, body, query, response, status,
-                                 errors, bp.name.removesuffix("_api")))
+                                 errors, bp.name.removesuffix("_api"), idempotent))
 
     def decorator(view):
         @wraps(view)
@@ -156,6 +157,13 @@ _ERROR_TEXT = {400: "Bad request", 401: "Missing or invalid token", 403: "Role m
                415: "Body is not JSON", 422: "Validation failed"}
 
 
+_IDEMPOTENCY_TEXT = (
+    "Optional. Send the same key again (say after a lost answer) and nothing new is made: the "
+    "answer is what the first request made, with the header Idempotent-Replayed: true. The "
+    "same key with a different body is refused (422, idempotency_key_reused). Keys are per "
+    "user: 8 to 64 printable ASCII characters without spaces.")
+
+
 def _path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", PREFIX + rule)
 
@@ -178,6 +186,10 @@ def openapi_document() -> dict:
                 params.append({"name": name, "in": "query", "required": info.is_required(),
                                "description": info.description or "",
                                "schema": {"type": "string"}})
+        if route.idempotent:
+            params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "description": _IDEMPOTENCY_TEXT,
+                           "schema": {"type": "string", "minLength": 8, "maxLength": 64}})
         if params:
             op["parameters"] = params
         if route.body is not None:

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -15,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app import idempotency
 from app.i18n import WTFormsTranslations
 from app.i18n import lazy_gettext as _l
 from app.models import Role
@@ -31,6 +33,13 @@ class Form(FlaskForm):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
             return _WTFORMS_TRANSLATIONS
+
+
+class SentOnce(Form):
+    """A form that makes something: a key made when it is shown travels with it, so a second
+    sending of it leads to what the first made (app.idempotency)."""
+
+    idempotency_key = HiddenField(default=idempotency.new_key)
 
 
 def storable(form, field):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from app import idempotency
 from app.api import api_user, endpoint
 from app.extensions import db
 from app.models import Role, User
@@ -104,17 +105,30 @@ def _resolve(data, fields: set[str]) -> dict:
     return changes
 
 
+def _created(outcome: idempotency.Outcome, body: dict):
+    """201 with what was made; a replay says so in a header, as it made nothing new."""
+    response = jsonify(body)
+    response.status_code = 201
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 @endpoint(bp, "/incidents", "POST", summary="Open an incident", role=Role.agent,
-          body=IncidentCreate, response=IncidentDetailOut, status=201)
+          body=IncidentCreate, response=IncidentDetailOut, status=201, idempotent=True)
 def create(data: IncidentCreate):
-    fields = {f for f in data.model_fields_set | {"title", "grade"} if getattr(data, f) is not None}
-    changes = _resolve(data, fields - {"title"})
-    customers = [services.CustomerData(**c.model_dump()) for c in data.affected_customers]
-    incident = services.create_incident(api_user(), title=data.title, customers=customers,
-                                        abuse_kind=data.abuse_kind, **changes)
-    playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
-    db.session.commit()
-    return detail_dict(incident, api_user())
+    def open_incident() -> int:
+        fields = {f for f in data.model_fields_set | {"title", "grade"} if getattr(data, f) is not None}
+        changes = _resolve(data, fields - {"title"})
+        customers = [services.CustomerData(**c.model_dump()) for c in data.affected_customers]
+        incident = services.create_incident(api_user(), title=data.title, customers=customers,
+                                            abuse_kind=data.abuse_kind, **changes)
+        playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
+        return incident.id
+
+    outcome = idempotency.once(api_user().id, request.headers.get(idempotency.HEADER), "incident",
+                               data.model_dump(mode="json", exclude_unset=True), open_incident)
+    return _created(outcome, detail_dict(services.load_for_page(outcome.target_id), api_user()))
 
 
 @endpoint(bp, "/incidents", "GET", summary="List incidents, most urgent first",
@@ -162,12 +176,15 @@ def status(incident_id: int, data: StatusChange):
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/events", "POST", summary="Add a note or action",
-          role=Role.agent, body=EventIn, response=EventOut, status=201, errors=(404,))
+          role=Role.agent, body=EventIn, response=EventOut, status=201, errors=(404,),
+          idempotent=True)
 def add_event(incident_id: int, data: EventIn):
     incident = services.get_incident(incident_id)
-    event = services.add_event(api_user(), incident, EventKind(data.kind), data.body)
-    db.session.commit()
-    return event_dict(event)
+    outcome = idempotency.once(
+        api_user().id, request.headers.get(idempotency.HEADER), "event",
+        {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.add_event(api_user(), incident, EventKind(data.kind), data.body).id)
+    return _created(outcome, event_dict(db.session.get(TimelineEvent, outcome.target_id)))
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/customers", "POST",

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms import Form, storable
+from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.models import Channel, EventKind, Status
 
@@ -63,6 +63,10 @@ class IncidentForm(CustomerFields):
     one_stop = BooleanField(_l("Resolved at first contact by one person (one-stop)"))
 
 
+class NewIncidentForm(IncidentForm, SentOnce):
+    """Opening an incident: the fields of IncidentForm, sent once."""
+
+
 class IncidentEditForm(IncidentForm):
     cause = TextAreaField(_l("Cause"), validators=[Length(max=20_000), storable])
     resolution = TextAreaField(_l("Resolution"), validators=[Length(max=20_000), storable])
@@ -76,7 +80,7 @@ class StatusForm(Form):
     note = StringField(_l("Note (optional)"), validators=[Length(max=20_000), storable])
 
 
-class EventForm(Form):
+class EventForm(SentOnce):
     kind = RadioField(_l("Kind"), default=EventKind.note.value,
                       choices=[(EventKind.note.value, _l("Note")),
                                (EventKind.action.value, _l("Action taken"))])

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import templating
+from app import idempotency, templating
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
@@ -26,6 +26,7 @@ from incidents.forms import (
     FilterForm,
     IncidentEditForm,
     IncidentForm,
+    NewIncidentForm,
     StatusForm,
 )
 from incidents.models import Channel, EventKind, Incident, Status
@@ -131,25 +132,36 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.agent)
 def create():
-    form = IncidentForm()
+    form = NewIncidentForm()
     grades = _fill_choices(form)
     if request.method == "GET":
         form.owner.data = current_user.id
         form.grade.data = next((g.id for g in grades if g.name == "Blue"), grades[-1].id)
     if form.validate_on_submit():
+        key = idempotency.checked_key(form.idempotency_key.data)
         changes = _form_changes(form)
         customer = _customer_data(form)
-        try:
+
+        def open_incident() -> int:
             incident = services.create_incident(current_user, customers=[customer] if customer else [],
                                                 abuse_kind=form.abuse_kind.data, **changes)
+            playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
+            return incident.id
+
+        try:
+            outcome = idempotency.once(current_user.id, key, "incident",
+                                       idempotency.form_content(request.form.items(multi=True)),
+                                       open_incident, changed_content="new")
         except DomainError as err:
             db.session.rollback()
             apply_errors(form, err)
         else:
-            playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
-            db.session.commit()
-            flash(_("Incident #%(id)s opened.", id=incident.id), "success")
-            return redirect(url_for("incidents.detail", incident_id=incident.id))
+            if outcome.replayed:
+                flash(_("This form was sent before and opened incident #%(id)s then; it was not "
+                        "opened twice.", id=outcome.target_id), "info")
+            else:
+                flash(_("Incident #%(id)s opened.", id=outcome.target_id), "success")
+            return redirect(url_for("incidents.detail", incident_id=outcome.target_id))
     return render_template("incidents/create.html", form=form, grades=grades), \
         422 if form.errors else 200
 
@@ -245,8 +257,14 @@ def add_event(incident_id: int):
     form = EventForm()
     if not form.validate_on_submit():
         return render_detail(incident, 422, event_form=form)
-    services.add_event(current_user, incident, EventKind(form.kind.data), form.body.data)
-    db.session.commit()
+    outcome = idempotency.once(
+        current_user.id, form.idempotency_key.data, "event",
+        [("incident", str(incident_id)), *idempotency.form_content(request.form.items(multi=True))],
+        lambda: services.add_event(current_user, incident, EventKind(form.kind.data),
+                                   form.body.data).id, changed_content="new")
+    if outcome.replayed:
+        flash(_("This entry was sent before and is on the timeline already; it was not added "
+                "twice."), "info")
     return _back(incident_id)
 
 

@@ -1,0 +1,245 @@
+"""A request sent twice makes one thing: opening an incident and adding to the timeline, over
+the web (a key in the form) and the API (an Idempotency-Key header)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app import idempotency
+from app.extensions import db
+from app.idempotency import Submission
+from incidents import services
+from incidents.models import EventKind, Incident, TimelineEvent
+from tests.conftest import grade
+
+
+def incidents() -> int:
+    return db.session.scalar(select(func.count(Incident.id)))
+
+
+def notes(incident_id: int) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(TimelineEvent.body).where(
+        TimelineEvent.incident_id == incident_id, TimelineEvent.kind == EventKind.note)))
+
+
+def form_key(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+# --- the key and the content's print ------------------------------------------------------------
+
+@given(st.text(max_size=80))
+def test_a_key_is_taken_as_sent_or_refused(key):
+    if key == "":
+        assert idempotency.checked_key(key) is None
+    elif 8 <= len(key) <= 64 and all("!" <= c <= "~" for c in key):
+        assert idempotency.checked_key(key) == key
+    else:
+        with pytest.raises(idempotency.BadKey):
+            idempotency.checked_key(key)
+
+
+def test_keys_made_for_forms_are_valid_and_differ():
+    keys = {idempotency.new_key() for _ in range(100)}
+    assert len(keys) == 100 and all(idempotency.checked_key(k) == k for k in keys)
+
+
+def test_the_print_ignores_order_but_not_content():
+    assert idempotency.fingerprint({"a": 1, "b": "배송"}) == idempotency.fingerprint({"b": "배송", "a": 1})
+    assert idempotency.fingerprint({"a": 1}) != idempotency.fingerprint({"a": 2})
+    assert idempotency.form_content([("title", "x"), ("csrf_token", "t"), ("idempotency_key", "k")]) \
+        == [("title", "x")]
+
+
+# --- the web form ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def opening(client, login):
+    me = login("agent")
+    page = client.get("/incidents/new").get_data(as_text=True)
+    return {"title": "결제 페이지 오류", "grade": grade("Orange").id, "owner": me.id, "category": 0,
+            "channel": "", "detected_at": "", "idempotency_key": form_key(page)}
+
+
+def test_the_open_form_sent_twice_opens_one_incident(client, opening):
+    first = client.post("/incidents/new", data=opening)
+    again = client.post("/incidents/new", data=opening, follow_redirects=True)
+    assert first.status_code == 302 and incidents() == 1
+    [incident_id] = db.session.scalars(select(Incident.id))
+    assert first.location == f"/incidents/{incident_id}"
+    assert again.request.path == f"/incidents/{incident_id}"
+    assert (f"This form was sent before and opened incident #{incident_id} then; it was not "
+            "opened twice.") in again.get_data(as_text=True)
+
+
+def test_each_new_form_has_its_own_key(client, opening):
+    client.post("/incidents/new", data=opening)
+    second = {**opening, "idempotency_key": form_key(client.get("/incidents/new").get_data(as_text=True))}
+    assert second["idempotency_key"] != opening["idempotency_key"]
+    client.post("/incidents/new", data=second)
+    assert incidents() == 2
+
+
+def test_a_sent_form_changed_and_sent_again_opens_the_changed_one_too(client, opening):
+    # Back to the form after it was sent, a new title, and Open again: a second incident meant.
+    client.post("/incidents/new", data=opening)
+    client.post("/incidents/new", data={**opening, "title": "두 번째 인시던트"})
+    assert sorted(db.session.scalars(select(Incident.title))) == ["결제 페이지 오류", "두 번째 인시던트"]
+
+
+def test_a_form_refused_for_its_fields_keeps_its_key_and_opens_once_when_fixed(client, opening):
+    refused = client.post("/incidents/new", data={**opening, "title": ""})
+    assert refused.status_code == 422 and incidents() == 0
+    assert form_key(refused.get_data(as_text=True)) == opening["idempotency_key"]
+    client.post("/incidents/new", data=opening)
+    client.post("/incidents/new", data=opening)
+    assert incidents() == 1
+
+
+@pytest.mark.parametrize("key", ["short", "has a space in it", "열쇠열쇠열쇠열쇠열쇠", "k" * 65])
+def test_a_malformed_form_key_is_refused_and_opens_nothing(client, opening, key):
+    response = client.post("/incidents/new", data={**opening, "idempotency_key": key})
+    assert response.status_code == 400
+    assert "8 to 64 printable ASCII characters" in response.get_data(as_text=True)
+    assert incidents() == 0 and db.session.scalar(select(func.count(Submission.id))) == 0
+
+
+def test_a_form_without_a_key_still_opens(client, opening):
+    del opening["idempotency_key"]
+    assert client.post("/incidents/new", data=opening).status_code == 302
+    assert incidents() == 1
+
+
+def test_a_timeline_note_sent_twice_is_added_once(client, login, make_incident):
+    me = login("agent")
+    incident = make_incident(me)
+    page = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    note = {"kind": "note", "body": "고객에게 다시 전화함", "idempotency_key": form_key(page)}
+    client.post(f"/incidents/{incident.id}/events", data=note)
+    again = client.post(f"/incidents/{incident.id}/events", data=note, follow_redirects=True)
+    assert notes(incident.id) == ["고객에게 다시 전화함"]
+    assert "it was not added twice" in again.get_data(as_text=True)
+    fresh = form_key(again.get_data(as_text=True))
+    assert fresh != note["idempotency_key"]  # the page after it has a new form, for a new note
+    client.post(f"/incidents/{incident.id}/events", data={**note, "idempotency_key": fresh})
+    assert notes(incident.id) == ["고객에게 다시 전화함"] * 2  # the same words, meant again
+
+
+def test_the_korean_replay_message(client, login, make_incident):
+    me = login("agent", locale="ko")
+    incident = make_incident(me)
+    note = {"kind": "note", "body": "메모", "idempotency_key": "same-key-123"}
+    client.post(f"/incidents/{incident.id}/events", data=note)
+    again = client.post(f"/incidents/{incident.id}/events", data=note, follow_redirects=True)
+    assert "이전에 이미 보내져 타임라인에 있습니다. 두 번 추가하지 않았습니다." in again.get_data(as_text=True)
+
+
+# --- sent twice at the same moment ----------------------------------------------------------------
+
+def test_the_loser_of_a_race_rolls_back_what_it_made_and_answers_with_the_winners(
+        monkeypatch, make_user, make_incident):
+    user = make_user("agent")
+    winner = make_incident(user, title="the winner")
+    db.session.add(Submission(user_id=user.id, key="raced-key-1", kind="incident",
+                              target_id=winner.id, fingerprint=idempotency.fingerprint("same")))
+    db.session.commit()
+    # Both requests looked before either had committed: this one saw no earlier submission.
+    real, calls = idempotency._earlier, []
+
+    def earlier(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(idempotency, "_earlier", earlier)
+    outcome = idempotency.once(
+        user.id, "raced-key-1", "incident", "same",
+        lambda: services.create_incident(user, title="the loser", grade=grade("Blue")).id)
+    assert outcome == idempotency.Outcome(winner.id, True)
+    assert list(db.session.scalars(select(Incident.title))) == ["the winner"]
+    assert len(calls) == 2
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+BODY = {"title": "Checkout 500s", "grade": "orange"}
+
+
+def test_api_open_sent_twice_with_a_key_opens_one(api):
+    agent = api("agent")
+    headers = {"Idempotency-Key": "0b9f6a1e-6b7c-4d5e-9f00-123456789abc"}
+    first = agent.post("/api/v1/incidents", json=BODY, headers=headers)
+    again = agent.post("/api/v1/incidents", json=BODY, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json["id"] == again.json["id"] and incidents() == 1
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_api_without_a_key_opens_each_time(api):
+    agent = api("agent")
+    agent.post("/api/v1/incidents", json=BODY)
+    agent.post("/api/v1/incidents", json=BODY)
+    assert incidents() == 2
+
+
+def test_api_key_reused_for_another_body_is_refused(api):
+    agent = api("agent")
+    headers = {"Idempotency-Key": "reused-key-1"}
+    agent.post("/api/v1/incidents", json=BODY, headers=headers)
+    refused = agent.post("/api/v1/incidents", json={**BODY, "title": "Other"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "idempotency_key_reused"
+    assert incidents() == 1
+
+
+def test_api_keys_belong_to_their_user(api):
+    headers = {"Idempotency-Key": "shared-key-1"}
+    one = api("agent").post("/api/v1/incidents", json=BODY, headers=headers)
+    two = api("agent").post("/api/v1/incidents", json=BODY, headers=headers)
+    assert one.json["id"] != two.json["id"] and "Idempotent-Replayed" not in two.headers
+
+
+@pytest.mark.parametrize("key", ["short", "has space!", "열쇠열쇠열쇠열쇠열쇠", "k" * 65])
+def test_api_malformed_key_is_refused_and_opens_nothing(api, key):
+    response = api("agent").post("/api/v1/incidents", json=BODY,
+                                 headers={"Idempotency-Key": key.encode().decode("latin-1")})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_idempotency_key"
+    assert incidents() == 0
+
+
+def test_api_a_refused_body_records_no_key(api):
+    agent = api("agent")
+    headers = {"Idempotency-Key": "first-try-1"}
+    refused = agent.post("/api/v1/incidents", json={**BODY, "grade": "purple"}, headers=headers)
+    assert refused.status_code == 422
+    fixed = agent.post("/api/v1/incidents", json=BODY, headers=headers)
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers
+
+
+def test_api_event_sent_twice_with_a_key_is_added_once(api, make_incident):
+    agent = api("agent")
+    incident = make_incident(agent.user)
+    headers = {"Idempotency-Key": "note-key-123"}
+    body = {"kind": "note", "body": "Called the courier"}
+    first = agent.post(f"/api/v1/incidents/{incident.id}/events", json=body, headers=headers)
+    again = agent.post(f"/api/v1/incidents/{incident.id}/events", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json == again.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert notes(incident.id) == ["Called the courier"]
+    elsewhere = make_incident(agent.user)  # the same key and body on another incident differ
+    refused = agent.post(f"/api/v1/incidents/{elsewhere.id}/events", json=body, headers=headers)
+    assert refused.status_code == 422 and notes(elsewhere.id) == []
+
+
+def test_openapi_documents_the_header(client):
+    doc = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/incidents", "/api/v1/incidents/{incident_id}/events"):
+        params = doc["paths"][path]["post"]["parameters"]
+        assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params), path
