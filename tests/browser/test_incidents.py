@@ -7,6 +7,10 @@ import time
 
 from flask import request
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from app.extensions import db
+from incidents.models import Incident
 
 
 def grade_radio(page: Page, name: str):
@@ -192,3 +196,31 @@ def test_a_second_click_on_a_slow_page_sends_the_note_once(page, live_app, seed_
         }""")
     page.reload()
     expect(page.locator("ol.timeline li", has_text="Rolled back the 02:00 deploy.")).to_have_count(1)
+
+
+def test_a_form_sent_again_after_its_answer_was_lost_opens_one_incident(page, live_app, seed_user,
+                                                                        sign_in):
+    # The server opened the incident, but its answer never reached the browser (a dropped
+    # connection). On the browser's error page the agent presses reload, which sends the
+    # form again.
+    sign_in(page, seed_user("agent"))
+    lost = []
+
+    def lose_the_first_answer(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch(max_redirects=0))  # the server did its work...
+            route.abort("connectionreset")  # ...and the browser hears nothing of it
+        else:
+            route.continue_()
+
+    page.route("**/incidents/new", lose_the_first_answer)
+    open_incident(page, "Card payments declined at checkout", "Orange")
+    expect(page.get_by_role("heading", name="Open incident")).not_to_be_visible()
+    assert lost and lost[0].status == 302
+    page.reload()
+
+    expect(page).to_have_url(re.compile(re.escape(lost[0].headers["location"]) + "$"))
+    # (Playwright's fetch kept the first answer's cookie, so its "opened" message shows too.)
+    expect(page.get_by_role("status").filter(has_text="it was not opened twice")).to_be_visible()
+    with live_app.app_context():
+        assert db.session.scalar(select(func.count(Incident.id))) == 1
