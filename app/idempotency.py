@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -89,7 +90,7 @@ def form_content(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def once(user_id: int, key: str | None, kind: str, content: object, make: Callable[[], int],
-         *, changed_content: str = "refuse") -> Outcome:
+         *, changed_content: Literal["refuse", "new"] = "refuse") -> Outcome:
     """Runs `make` (it creates the thing and returns its id) and commits, unless this user's
     `key` already made one; then nothing runs and the earlier id comes back, replayed.
 
@@ -97,11 +98,11 @@ def once(user_id: int, key: str | None, kind: str, content: object, make: Callab
     (`changed_content="refuse"`, 422); a form that was edited after it was sent
     (`changed_content="new"`) makes its new thing, without a key."""
     key = checked_key(key)
-    print_ = fingerprint(content)
+    content_print = fingerprint(content)
     if key is not None:
         earlier = _earlier(user_id, key)
         if earlier is not None:
-            if _same(earlier, kind, print_):
+            if _same(earlier, kind, content_print):
                 return Outcome(earlier.target_id, True)
             if changed_content == "refuse":
                 raise KeyReused(_("This idempotency key was already used for a different "
@@ -110,7 +111,7 @@ def once(user_id: int, key: str | None, kind: str, content: object, make: Callab
     target_id = make()
     if key is not None:
         db.session.add(Submission(user_id=user_id, key=key, kind=kind, target_id=target_id,
-                                  fingerprint=print_))
+                                  fingerprint=content_print))
     try:
         db.session.commit()
     except IntegrityError:
@@ -118,7 +119,7 @@ def once(user_id: int, key: str | None, kind: str, content: object, make: Callab
         # one made is rolled back with it, and the other's result is the answer.
         db.session.rollback()
         earlier = _earlier(user_id, key) if key is not None else None
-        if earlier is None or not _same(earlier, kind, print_):
+        if earlier is None or not _same(earlier, kind, content_print):
             raise
         return Outcome(earlier.target_id, True)
     return Outcome(target_id, False)
@@ -129,5 +130,5 @@ def _earlier(user_id: int, key: str) -> Submission | None:
                                                       Submission.key == key))
 
 
-def _same(earlier: Submission, kind: str, print_: str) -> bool:
-    return earlier.kind == kind and earlier.fingerprint == print_
+def _same(earlier: Submission, kind: str, content_print: str) -> bool:
+    return earlier.kind == kind and earlier.fingerprint == content_print

@@ -137,7 +137,13 @@ def test_the_korean_replay_message(client, login, make_incident):
     note = {"kind": "note", "body": "메모", "idempotency_key": "same-key-123"}
     client.post(f"/incidents/{incident.id}/events", data=note)
     again = client.post(f"/incidents/{incident.id}/events", data=note, follow_redirects=True)
-    assert "이전에 이미 보내져 타임라인에 있습니다. 두 번 추가하지 않았습니다." in again.get_data(as_text=True)
+    assert "이미 한 번 보내져 타임라인에 있습니다. 두 번 추가하지 않았습니다." in again.get_data(as_text=True)
+    form = {"title": "배송 지연", "grade": grade("Blue").id, "owner": me.id, "category": 0,
+            "channel": "", "detected_at": "", "idempotency_key": "same-form-123"}
+    client.post("/incidents/new", data=form)
+    opened = client.post("/incidents/new", data=form, follow_redirects=True).get_data(as_text=True)
+    [number] = db.session.scalars(select(Incident.id).where(Incident.title == "배송 지연"))
+    assert f"이 양식은 이미 한 번 보내져 #{number} 인시던트를 열었습니다. 두 번 열지 않았습니다." in opened
 
 
 # --- sent twice at the same moment ----------------------------------------------------------------
