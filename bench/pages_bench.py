@@ -45,7 +45,7 @@ PAGES = [
     ("dashboard.index", "/dashboard", "also in the dashboard section, here for comparison"),
     ("dashboard.download", "/dashboard.csv?chart=summary", ""),
     ("dashboard.growth", "/admin/growth", ""),
-    ("escalation.inbox", "/inbox", "the bench admin's notifications"),
+    ("escalation.inbox", "/inbox", "the bench admin's notifications, 50 a page"),
     ("escalation.oncall", "/oncall", ""),
     ("playbooks.index", "/playbooks/", ""),
     ("playbooks.detail", "/playbooks/{playbook}", "the playbook made from the most incidents"),
