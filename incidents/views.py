@@ -138,7 +138,6 @@ def create():
         form.owner.data = current_user.id
         form.grade.data = next((g.id for g in grades if g.name == "Blue"), grades[-1].id)
     if form.validate_on_submit():
-        key = idempotency.checked_key(form.idempotency_key.data)
         changes = _form_changes(form)
         customer = _customer_data(form)
 
@@ -149,9 +148,11 @@ def create():
             return incident.id
 
         try:
-            outcome = idempotency.once(current_user.id, key, "incident",
+            outcome = idempotency.once(current_user.id, form.idempotency_key.data, "incident",
                                        idempotency.form_content(request.form.items(multi=True)),
                                        open_incident, changed_content="new")
+        except idempotency.BadKey:
+            raise  # no field of the form is at fault: a 400 page, as for the timeline's form
         except DomainError as err:
             db.session.rollback()
             apply_errors(form, err)
