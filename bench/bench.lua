@@ -3,6 +3,7 @@
 --
 --   wrk ... -s bench/bench.lua URL                      -- requests URL's path as given
 --   wrk ... -s bench/bench.lua URL -- ids FIRST LAST    -- /incidents/<random id in FIRST..LAST>
+--   wrk ... -s bench/bench.lua URL -- ids FIRST LAST P  -- P<random id in FIRST..LAST>
 --   wrk ... -s bench/bench.lua URL -- paths FILE        -- FILE's paths (one a line), in turn
 
 local threads = {}
@@ -20,6 +21,7 @@ function init(args)
    mode = args[1] or "path"
    if mode == "ids" then
       first_id, last_id = tonumber(args[2]), tonumber(args[3])
+      id_prefix = args[4] or "/incidents/"
       -- Each thread its own fixed sequence: runs are repeatable, threads do not overlap.
       math.randomseed(1000 + thread_number)
    elseif mode == "paths" then
@@ -34,7 +36,7 @@ end
 
 function request()
    if mode == "ids" then
-      return wrk.format(nil, "/incidents/" .. math.random(first_id, last_id))
+      return wrk.format(nil, id_prefix .. math.random(first_id, last_id))
    elseif mode == "paths" then
       next_path = next_path % #paths + 1
       return wrk.format(nil, paths[next_path])

@@ -389,11 +389,15 @@ Endpoints: `/incidents/` is the default list (open incidents, most urgent first,
 25); `?status=all` is the same over all {c["incidents"]:,}; *incident page: random* requests
 `/incidents/<id>` with ids drawn uniformly from 1..{c["incidents"]:,} (a fixed sequence per wrk
 thread); *busiest* is incident #{busiest["id"]}, which has {busiest["events"]} events (its page shows
-the newest 100). The two *floor* rows are reference pages that only the bench's server has
-(`bench/probe_wsgi.py`, which is `wsgi:app` plus these two routes): a signed-in request that renders
-nothing, and the layout around an empty page. They pass the same sign-in check, session, user
-load and hooks as every page, so they show how much of the {RATIO_TARGET:.0%} target is spent before a page
-does any work of its own.
+the newest 100). The *floor* rows are reference pages that only the bench's server has
+(`bench/probe_wsgi.py`, which is `wsgi:app` plus these routes): a signed-in request that renders
+nothing; the layout around an empty page; and *issue 2's page content*, random ids as above, the
+least the incident page could cost: what issue 2 asks the page to show (facts, affected customers,
+status steps and buttons, the note form, a page of the timeline) from four Core statements in one
+flat template, with no ORM objects, no WTForms, no macros and none of the panels of issues 3 to 6.
+They pass the same sign-in check, session, user load and hooks as every page, so they show how
+much of the {RATIO_TARGET:.0%} target is spent before a page does any work of its own, and whether
+the page's minimum content fits in what is left.
 
 ## Reproduce
 
@@ -623,6 +627,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
         ("incident page: random", "/incidents/<random id>", "/", ["ids", "1", str(n)], True),
         ("incident page: busiest", f"/incidents/{summary['busiest_incident']['id']}",
          f"/incidents/{summary['busiest_incident']['id']}", [], True),
+        ("floor: issue 2's page content", "/_bench/floor-page/<random id>", "/",
+         ["ids", "1", str(n), "/_bench/floor-page/"], False),
     ]]
     token = dashboard_bench.prepare(db_path) if "dashboard" in sections else ""
     dash_endpoints = dashboard_bench.endpoints(token) if "dashboard" in sections else []
@@ -640,7 +646,8 @@ def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:
         if "main" in sections:
             for e in main_endpoints:  # every page must work before we time it
                 path, script_args = e["path"], e["script_args"]
-                probe = f"/incidents/{n}" if script_args else path
+                probe = (f"{script_args[3] if len(script_args) > 3 else '/incidents/'}{n}"
+                         if script_args else path)
                 status, headers, body = fetch(port, "GET", probe, cookie)
                 if status != 200:
                     raise SystemExit(f"GET {probe} answered {status} {headers.get('location', '')}")
