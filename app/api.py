@@ -8,6 +8,7 @@ drift from the code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import BadRequest
 
-from app import users
+from app import idempotency, users
 from app.errors import DomainError, Forbidden
 from app.extensions import csrf
 from app.i18n import gettext as _
@@ -56,6 +57,20 @@ registry = Registry()
 
 def api_user():
     return g.api_user
+
+
+def created_once(kind: str, content: object, make: Callable[[], int],
+                 body: Callable[[int], dict]) -> Response:
+    """201 with `body` of what `make` made (it returns the new id), made once per
+    Idempotency-Key header: a replay makes nothing and says so in a header. An endpoint that
+    answers with it is declared `idempotent=True`, so the OpenAPI document shows the header."""
+    outcome = idempotency.once(api_user().id, request.headers.get(idempotency.HEADER), kind,
+                               content, make)
+    response = jsonify(body(outcome.target_id))
+    response.status_code = 201
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def pydantic_fields(err: ValidationError) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -39,7 +39,17 @@ class SentOnce(Form):
     """A form that makes something: a key made when it is shown travels with it, so a second
     sending of it leads to what the first made (app.idempotency)."""
 
-    idempotency_key = HiddenField(default=idempotency.new_key)
+    # No id: a page holds several such forms, and ids must be unique in it.
+    idempotency_key = HiddenField(default=idempotency.new_key, render_kw={"id": False})
+
+    def once(self, user_id: int, kind: str, make, **scope: object) -> idempotency.Outcome:
+        """idempotency.once for this form as posted; `scope` names what it was posted to (an
+        incident), so the same text sent to two incidents is two requests. A form edited
+        after it was sent makes its new thing (changed_content="new")."""
+        content = [*((name, str(value)) for name, value in sorted(scope.items())),
+                   *idempotency.form_content(request.form.items(multi=True))]
+        return idempotency.once(user_id, self.idempotency_key.data, kind, content, make,
+                                changed_content="new")
 
 
 def storable(form, field):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 from sqlalchemy import select
 
-from app import idempotency
-from app.api import api_user, endpoint
+from app.api import api_user, created_once, endpoint
 from app.extensions import db
 from app.models import Role, User
 from app.timeutil import as_utc
 from incidents import services
 from incidents.escalation.models import AbuseCase
-from incidents.models import EventKind, Incident, TimelineEvent
+from incidents.models import AffectedCustomer, EventKind, Incident, TimelineEvent
 from incidents.schemas import (
     CustomerCreate,
     CustomerOut,
@@ -105,15 +104,6 @@ def _resolve(data, fields: set[str]) -> dict:
     return changes
 
 
-def _created(outcome: idempotency.Outcome, body: dict):
-    """201 with what was made; a replay says so in a header, as it made nothing new."""
-    response = jsonify(body)
-    response.status_code = 201
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
-
-
 @endpoint(bp, "/incidents", "POST", summary="Open an incident", role=Role.agent,
           body=IncidentCreate, response=IncidentDetailOut, status=201, idempotent=True)
 def create(data: IncidentCreate):
@@ -126,9 +116,9 @@ def create(data: IncidentCreate):
         playbook_services.record_suggestions(incident.id, f"{incident.title}\n{incident.description}")
         return incident.id
 
-    outcome = idempotency.once(api_user().id, request.headers.get(idempotency.HEADER), "incident",
-                               data.model_dump(mode="json", exclude_unset=True), open_incident)
-    return _created(outcome, detail_dict(services.load_for_page(outcome.target_id), api_user()))
+    return created_once("incident", data.model_dump(mode="json", exclude_unset=True), open_incident,
+                        lambda incident_id: detail_dict(services.load_for_page(incident_id),
+                                                        api_user()))
 
 
 @endpoint(bp, "/incidents", "GET", summary="List incidents, most urgent first",
@@ -180,19 +170,19 @@ def status(incident_id: int, data: StatusChange):
           idempotent=True)
 def add_event(incident_id: int, data: EventIn):
     incident = services.get_incident(incident_id)
-    outcome = idempotency.once(
-        api_user().id, request.headers.get(idempotency.HEADER), "event",
-        {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
-        lambda: services.add_event(api_user(), incident, EventKind(data.kind), data.body).id)
-    return _created(outcome, event_dict(db.session.get(TimelineEvent, outcome.target_id)))
+    return created_once(
+        "event", {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.add_event(api_user(), incident, EventKind(data.kind), data.body).id,
+        lambda event_id: event_dict(db.session.get(TimelineEvent, event_id)))
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/customers", "POST",
           summary="Add an affected customer", role=Role.agent, body=CustomerCreate,
-          response=CustomerOut, status=201, errors=(404,))
+          response=CustomerOut, status=201, errors=(404,), idempotent=True)
 def add_customer(incident_id: int, data: CustomerCreate):
     incident = services.get_incident(incident_id)
-    customer = services.add_customer(api_user(), incident,
-                                     services.CustomerData(**data.model_dump()))
-    db.session.commit()
-    return customer_dict(customer)
+    return created_once(
+        "customer", {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.add_customer(api_user(), incident,
+                                      services.CustomerData(**data.model_dump())).id,
+        lambda customer_id: customer_dict(db.session.get(AffectedCustomer, customer_id)))

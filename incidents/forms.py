@@ -87,7 +87,7 @@ class EventForm(SentOnce):
     body = TextAreaField(_l("Text"), validators=[InputRequired(), Length(max=20_000), storable])
 
 
-class CustomerForm(CustomerFields):
+class CustomerForm(CustomerFields, SentOnce):
     """Adding an affected customer from the incident page."""
 
 

@@ -148,9 +148,7 @@ def create():
             return incident.id
 
         try:
-            outcome = idempotency.once(current_user.id, form.idempotency_key.data, "incident",
-                                       idempotency.form_content(request.form.items(multi=True)),
-                                       open_incident, changed_content="new")
+            outcome = form.once(current_user.id, "incident", open_incident)
         except idempotency.BadKey:
             raise  # no field of the form is at fault: a 400 page, as for the timeline's form
         except DomainError as err:
@@ -258,11 +256,9 @@ def add_event(incident_id: int):
     form = EventForm()
     if not form.validate_on_submit():
         return render_detail(incident, 422, event_form=form)
-    outcome = idempotency.once(
-        current_user.id, form.idempotency_key.data, "event",
-        [("incident", str(incident_id)), *idempotency.form_content(request.form.items(multi=True))],
-        lambda: services.add_event(current_user, incident, EventKind(form.kind.data),
-                                   form.body.data).id, changed_content="new")
+    outcome = form.once(current_user.id, "event",
+                        lambda: services.add_event(current_user, incident, EventKind(form.kind.data),
+                                                   form.body.data).id, incident=incident_id)
     if outcome.replayed:
         flash(_("This entry was sent before and is on the timeline already; it was not added "
                 "twice."), "info")
@@ -279,7 +275,12 @@ def add_customer(incident_id: int):
         if not form.errors:
             form.customer_name.errors = [_("Give at least a name, contact or reference.")]
         return render_detail(incident, 422, customer_form=form)
-    services.add_customer(current_user, incident, data)
-    db.session.commit()
-    flash(_("Customer added."), "success")
+    outcome = form.once(current_user.id, "customer",
+                        lambda: services.add_customer(current_user, incident, data).id,
+                        incident=incident_id)
+    if outcome.replayed:
+        flash(_("This customer was sent before and is recorded already; they were not added "
+                "twice."), "info")
+    else:
+        flash(_("Customer added."), "success")
     return _back(incident_id)

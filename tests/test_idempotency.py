@@ -1,5 +1,6 @@
-"""A request sent twice makes one thing: opening an incident and adding to the timeline, over
-the web (a key in the form) and the API (an Idempotency-Key header)."""
+"""A request sent twice makes one thing: opening an incident, adding to the timeline, adding a
+customer, proposing compensation, drafting an apology and adding an action item, over the web
+(a key in the form) and the API (an Idempotency-Key header)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from app import idempotency
 from app.extensions import db
 from app.idempotency import Submission
 from incidents import services
-from incidents.models import EventKind, Incident, TimelineEvent
+from incidents.apology.models import ApologyLetter
+from incidents.compensation.models import Compensation
+from incidents.models import AffectedCustomer, EventKind, Incident, TimelineEvent
+from incidents.postmortem.models import ActionItem
 from tests.conftest import grade
 
 
@@ -28,8 +32,16 @@ def notes(incident_id: int) -> list[str]:
         TimelineEvent.incident_id == incident_id, TimelineEvent.kind == EventKind.note)))
 
 
-def form_key(page: str) -> str:
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+def form_key(page: str, action: str = "") -> str:
+    """The key in the form posting to `action` (the page's first form with a key, without)."""
+    start = page.index(f'action="{action}"') if action else 0
+    return re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"').search(
+        page, start).group(1)
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --- the key and the content's print ------------------------------------------------------------
@@ -129,6 +141,69 @@ def test_a_timeline_note_sent_twice_is_added_once(client, login, make_incident):
     assert fresh != note["idempotency_key"]  # the page after it has a new form, for a new note
     client.post(f"/incidents/{incident.id}/events", data={**note, "idempotency_key": fresh})
     assert notes(incident.id) == ["고객에게 다시 전화함"] * 2  # the same words, meant again
+
+
+# Each form of the incident page that makes something: where it posts, what it sends, what it
+# makes, and what the page says when the same sending comes back.
+PAGE_FORMS = {
+    "customer": ("customers", lambda me: {"customer_name": "김민지", "customer_contact": "010-1234-5678",
+                                          "customer_reference": "", "customer_impact": ""},
+                 AffectedCustomer, "they were not added twice"),
+    "compensation": ("compensations", lambda me: {"comp_type": "coupon", "amount": "5000",
+                                                  "currency": "KRW", "customer": "0", "note": "",
+                                                  "approve": "y"},
+                     Compensation, "it was not proposed twice"),
+    "apology": ("apologies", lambda me: {"audience": "public", "language": "ko"},
+                ApologyLetter, "here is the letter it made, not a second one"),
+    "action": ("actions", lambda me: {"title": "Add a courier status check", "owner": me.id,
+                                      "kind": "detect", "due_date": ""},
+               ActionItem, "it was not added twice"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_FORMS))
+def test_each_form_of_the_incident_page_sent_twice_makes_one(client, login, make_incident, name):
+    path, fields, model, said = PAGE_FORMS[name]
+    me = login("manager")
+    incident = make_incident(me)
+    action = f"/incidents/{incident.id}/{path}"
+    page = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    sent = {**fields(me), "idempotency_key": form_key(page, action)}
+    first = client.post(action, data=sent)
+    assert first.status_code == 302, first.get_data(as_text=True)[:2000]
+    again = client.post(action, data=sent)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count(model) == 1
+    assert said in client.get(again.headers["Location"]).get_data(as_text=True)
+    # The page after it carries a new key: the same fields sent from it again are meant again.
+    fresh = form_key(client.get(f"/incidents/{incident.id}").get_data(as_text=True), action)
+    assert fresh != sent["idempotency_key"]
+    assert client.post(action, data={**sent, "idempotency_key": fresh}).status_code == 302
+    assert count(model) == 2
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_FORMS))
+def test_a_malformed_key_on_a_page_form_is_refused_and_makes_nothing(client, login, make_incident,
+                                                                    name):
+    path, fields, model, _said = PAGE_FORMS[name]
+    me = login("manager")
+    incident = make_incident(me)
+    response = client.post(f"/incidents/{incident.id}/{path}",
+                           data={**fields(me), "idempotency_key": "has space!"})
+    assert response.status_code == 400
+    assert "idempotency key" in response.get_data(as_text=True)
+    assert count(model) == 0
+
+
+def test_the_incident_page_gives_each_form_its_own_key_and_no_duplicate_ids(client, login,
+                                                                            make_incident):
+    me = login("manager")
+    incident = make_incident(me)
+    page = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    keys = re.findall(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    assert len(keys) == len(set(keys)) == 1 + len(PAGE_FORMS)  # with the timeline's
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def test_the_korean_replay_message(client, login, make_incident):
@@ -244,8 +319,41 @@ def test_api_event_sent_twice_with_a_key_is_added_once(api, make_incident):
     assert refused.status_code == 422 and notes(elsewhere.id) == []
 
 
+API_CREATES = {
+    "customers": ({"name": "Kim Minji", "contact": "minji@example.com"}, AffectedCustomer),
+    "compensations": ({"type": "coupon", "amount": 5000, "currency": "KRW"}, Compensation),
+    "apologies": ({"audience": "public", "language": "en"}, ApologyLetter),
+    "action-items": ({"title": "Add a courier status check", "owner_email": "{me}",
+                      "kind": "detect"}, ActionItem),
+}
+
+
+@pytest.mark.parametrize("path", sorted(API_CREATES))
+def test_api_creates_under_an_incident_sent_twice_with_a_key_make_one(api, make_incident, path):
+    body, model = API_CREATES[path]
+    manager = api("manager")
+    body = {k: v.format(me=manager.user.email) if isinstance(v, str) else v
+            for k, v in body.items()}
+    incident = make_incident(manager.user)
+    headers = {"Idempotency-Key": f"{path}-key-1"}
+    url = f"/api/v1/incidents/{incident.id}/{path}"
+    first = manager.post(url, json=body, headers=headers)
+    again = manager.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, first.json
+    assert first.json == again.json and again.headers["Idempotent-Replayed"] == "true"
+    assert count(model) == 1
+    changed = manager.post(url, json={**body, "language": "ko"} if path == "apologies" else
+                           {**body, "contact": "other@example.com"} if path == "customers" else
+                           {**body, "amount": 6000} if path == "compensations" else
+                           {**body, "title": "Another check"}, headers=headers)
+    assert changed.status_code == 422 and changed.json["error"]["code"] == "idempotency_key_reused"
+    assert count(model) == 1
+    assert manager.post(url, json=body).status_code == 201 and count(model) == 2  # no key: each time
+
+
 def test_openapi_documents_the_header(client):
     doc = client.get("/api/v1/openapi.json").json
-    for path in ("/api/v1/incidents", "/api/v1/incidents/{incident_id}/events"):
+    for path in ("/api/v1/incidents", "/api/v1/incidents/{incident_id}/events",
+                 *(f"/api/v1/incidents/{{incident_id}}/{p}" for p in API_CREATES)):
         params = doc["paths"][path]["post"]["parameters"]
         assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params), path

@@ -9,7 +9,7 @@ from flask import Blueprint
 from pydantic import BaseModel, EmailStr, Field, StrictInt
 from sqlalchemy import select
 
-from app.api import api_user, endpoint
+from app.api import api_user, created_once, endpoint
 from app.extensions import db
 from app.models import Role, User
 from app.timeutil import as_utc
@@ -101,13 +101,14 @@ def letter_dict(letter: ApologyLetter) -> dict:
 
 @endpoint(bp, "/incidents/<int:incident_id>/apologies", "POST",
           summary="Draft an apology from the incident's facts", role=Role.agent, body=DraftIn,
-          response=LetterOut, status=201, errors=(404,))
+          response=LetterOut, status=201, errors=(404,), idempotent=True)
 def create(incident_id: int, data: DraftIn):
     incident = incident_services.get_incident(incident_id)
-    letter = services.draft(api_user(), incident, audience=data.audience, language=data.language,
-                            customer_id=data.customer_id)
-    db.session.commit()
-    return letter_dict(letter)
+    return created_once(
+        "apology", {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.draft(api_user(), incident, audience=data.audience,
+                               language=data.language, customer_id=data.customer_id).id,
+        lambda letter_id: letter_dict(services.get_letter(letter_id)))
 
 
 @endpoint(bp, "/apologies/<int:letter_id>", "GET", summary="An apology letter (current version)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import Form, storable
+from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.apology.services import BODY_MAX, CHANNELS
 
@@ -14,13 +14,14 @@ CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "chat": _l("
                   "social": _l("Social media"), "in_person": _l("In person")}
 
 
-class DraftForm(Form):
+class DraftForm(SentOnce):
     audience = RadioField(_l("For"), default="customer", choices=[
         ("customer", _l("One affected customer (personal letter)")),
         ("public", _l("Everyone (public notice)"))])
     customer = SelectField(_l("Customer"), coerce=int, validators=[Optional()])
+    # Its own id: the postmortem panel's start form on the same page has a `language` too.
     language = RadioField(_l("Language"), default="ko",
-                          choices=[("ko", "한국어"), ("en", "English")])
+                          choices=[("ko", "한국어"), ("en", "English")], id="letter-language")
 
 
 class EditForm(Form):

@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app import idempotency
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
@@ -122,16 +123,21 @@ def create(incident_id: int):
         flash(_("Choose the customer this letter is for."), "error")
         return render_detail(incident, 422, draft_form=form)
     try:
-        letter = services.draft(current_user, incident, audience=Audience(form.audience.data),
-                                language=form.language.data,
-                                customer_id=form.customer.data if form.audience.data == "customer"
-                                else None)
+        outcome = form.once(current_user.id, "apology", lambda: services.draft(
+            current_user, incident, audience=Audience(form.audience.data),
+            language=form.language.data,
+            customer_id=form.customer.data if form.audience.data == "customer" else None).id,
+            incident=incident_id)
+    except idempotency.BadKey:
+        raise  # no field is at fault: a 400 page, as for the other forms
     except (DomainError, ValueError) as err:
         db.session.rollback()
         flash(getattr(err, "message", _("Choose who the letter is for.")), "error")
         return render_detail(incident_services.load_for_page(incident_id), 422, draft_form=form)
-    db.session.commit()
-    return redirect(url_for("apology.detail", letter_id=letter.id))
+    if outcome.replayed:
+        flash(_("This draft was asked for before; here is the letter it made, not a second one."),
+              "info")
+    return redirect(url_for("apology.detail", letter_id=outcome.target_id))
 
 
 def _page(letter, code=200, form: EditForm | None = None, version_number: int | None = None):

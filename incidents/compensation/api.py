@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from flask import Blueprint
 from pydantic import BaseModel, Field, StrictInt
 
-from app.api import api_user, endpoint
+from app.api import api_user, created_once, endpoint
 from app.extensions import db
 from app.models import Role
 from app.timeutil import as_utc
@@ -120,14 +120,15 @@ def comp_dict(c: Compensation) -> dict:
 
 @endpoint(bp, "/incidents/<int:incident_id>/compensations", "POST", summary="Propose compensation",
           role=Role.agent, body=CompensationIn, response=CompensationOut, status=201,
-          errors=(404, 409))
+          errors=(404, 409), idempotent=True)
 def propose(incident_id: int, data: CompensationIn):
     incident = incident_services.get_incident(incident_id)
-    comp = services.propose(api_user(), incident, comp_type=data.type, amount=data.amount,
-                            currency=data.currency, customer_id=data.customer_id, note=data.note,
-                            approve=data.approve)
-    db.session.commit()
-    return comp_dict(comp)
+    return created_once(
+        "compensation", {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.propose(api_user(), incident, comp_type=data.type, amount=data.amount,
+                                 currency=data.currency, customer_id=data.customer_id,
+                                 note=data.note, approve=data.approve).id,
+        lambda comp_id: comp_dict(services.get_compensation(comp_id)))
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/compensations", "GET",

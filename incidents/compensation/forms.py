@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import Form, storable
+from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.compensation.models import CompType
 
@@ -15,7 +15,7 @@ TYPE_LABELS = {CompType.refund: _l("Refund"), CompType.replacement: _l("Replacem
                CompType.cash: _l("Cash (consequential damages)")}
 
 
-class ProposeForm(Form):
+class ProposeForm(SentOnce):
     # Explicit ids: the incident page holds other forms with a `note` or `customer` field,
     # and a duplicate id would tie these labels to the wrong input.
     comp_type = SelectField(_l("Type"), choices=[(t.value, TYPE_LABELS[t]) for t in CompType],

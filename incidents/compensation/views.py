@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from app import idempotency
 from app.auth import role_required
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
@@ -134,10 +135,12 @@ def propose(incident_id: int):
             raise ValidationFailed(_("Some fields need attention."), {"amount": _(
                 "Give an amount like 30000 (at most %(n)s decimals).",
                 n=digits(currency) if len(currency) == 3 else 2)}) from None
-        comp = services.propose(current_user, incident, comp_type=CompType(form.comp_type.data),
-                                amount=amount, currency=currency,
-                                customer_id=form.customer.data or None, note=form.note.data or "",
-                                approve=form.approve.data)
+        outcome = form.once(current_user.id, "compensation", lambda: services.propose(
+            current_user, incident, comp_type=CompType(form.comp_type.data), amount=amount,
+            currency=currency, customer_id=form.customer.data or None,
+            note=form.note.data or "", approve=form.approve.data).id, incident=incident_id)
+    except idempotency.BadKey:
+        raise  # no field is at fault: a 400 page, as for the other forms
     except DomainError as err:
         db.session.rollback()
         for name, message in err.fields.items():
@@ -148,8 +151,11 @@ def propose(incident_id: int):
         flash(err.message, "error")
         return render_detail(incident_services.load_for_page(incident_id),
                              err.status, propose_form=form)
-    db.session.commit()
-    if comp.status == CompStatus.approved:
+    comp = services.get_compensation(outcome.target_id)
+    if outcome.replayed:
+        flash(_("This proposal was sent before and is recorded as compensation #%(id)s; it was "
+                "not proposed twice.", id=comp.id), "info")
+    elif comp.status == CompStatus.approved:
         flash(_("Compensation approved (%(how)s): %(amount)s.", amount=format_money(
             comp.amount, comp.currency), how=_("by policy") if comp.approved_via == "policy"
             else _("by you")), "success")

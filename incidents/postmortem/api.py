@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from flask import Blueprint
 from pydantic import BaseModel, EmailStr, Field, StrictInt
 
-from app.api import api_user, endpoint
+from app.api import api_user, created_once, endpoint
 from app.extensions import db
 from app.models import Role
 from app.timeutil import as_utc
@@ -123,14 +123,16 @@ def make_playbook(incident_id: int, data: PlaybookFromIncidentIn):
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/action-items", "POST", summary="Add an action item",
-          role=Role.agent, body=ActionIn, response=ActionOut, status=201, errors=(404,))
+          role=Role.agent, body=ActionIn, response=ActionOut, status=201, errors=(404,),
+          idempotent=True)
 def add_action(incident_id: int, data: ActionIn):
     incident = incident_services.get_incident(incident_id)
     owner = incident_services.find_user(data.owner_email)
-    item = services.add_action(api_user(), incident, title=data.title, owner=owner,
-                               kind=data.kind, due_date=data.due_date)
-    db.session.commit()
-    return action_dict(item)
+    return created_once(
+        "action", {"incident": incident_id, **data.model_dump(mode="json", exclude_unset=True)},
+        lambda: services.add_action(api_user(), incident, title=data.title, owner=owner,
+                                    kind=data.kind, due_date=data.due_date).id,
+        lambda item_id: action_dict(services.get_action(item_id)))
 
 
 @endpoint(bp, "/action-items/<int:item_id>/done", "POST", summary="Close an action item",

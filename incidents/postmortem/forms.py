@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import Form, storable
+from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.postmortem.models import ActionKind
 from incidents.postmortem.services import BODY_MAX
@@ -15,7 +15,9 @@ KIND_LABELS = {ActionKind.prevent: _l("Prevent"), ActionKind.detect: _l("Detect"
 
 
 class StartForm(Form):
-    language = RadioField(_l("Language"), default="ko", choices=[("ko", "한국어"), ("en", "English")])
+    # Its own id: the apology panel's draft form on the same page has a `language` too.
+    language = RadioField(_l("Language"), default="ko", choices=[("ko", "한국어"), ("en", "English")],
+                          id="postmortem-language")
 
 
 class PostmortemForm(Form):
@@ -25,7 +27,7 @@ class PostmortemForm(Form):
     version = HiddenField(validators=[InputRequired()])
 
 
-class ActionForm(Form):
+class ActionForm(SentOnce):
     title = StringField(_l("Action"), validators=[InputRequired(), Length(max=300), storable])
     owner = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ActionKind])

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import templating
+from app import idempotency, templating
 from app.auth import apply_errors, role_required
 from app.errors import DomainError
 from app.extensions import db
@@ -163,16 +163,22 @@ def add_action(incident_id: int):
     if not form.validate_on_submit():
         return render_detail(incident, 422, action_form=form)
     try:
-        services.add_action(current_user, incident, title=form.title.data,
-                            owner=db.session.get(User, form.owner.data),
-                            kind=ActionKind(form.kind.data), due_date=form.due_date.data)
+        outcome = form.once(current_user.id, "action", lambda: services.add_action(
+            current_user, incident, title=form.title.data,
+            owner=db.session.get(User, form.owner.data), kind=ActionKind(form.kind.data),
+            due_date=form.due_date.data).id, incident=incident_id)
+    except idempotency.BadKey:
+        raise  # no field is at fault: a 400 page, as for the other forms
     except DomainError as err:
         db.session.rollback()
         apply_errors(form, err)
         return render_detail(incident_services.load_for_page(incident_id), err.status,
                              action_form=form)
-    db.session.commit()
-    flash(_("Action item added."), "success")
+    if outcome.replayed:
+        flash(_("This action item was sent before and is on the list already; it was not added "
+                "twice."), "info")
+    else:
+        flash(_("Action item added."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id) + "#postmortem")
 
 
