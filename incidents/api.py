@@ -24,6 +24,7 @@ from incidents.schemas import (
     IncidentPatch,
     ListQuery,
     StatusChange,
+    page_dict,
 )
 from playbooks import services as playbook_services
 
@@ -129,9 +130,8 @@ def index(params: ListQuery):
         grade_id=services.find_grade(params.grade).id if params.grade else None,
         category_id=services.find_category(params.category).id if params.category else None,
         owner_id=services.find_user(params.owner_email).id if params.owner_email else None)
-    page = services.incident_page(f, params.page, params.per_page)
-    return {"items": [incident_dict(i, api_user()) for i in page.items], "total": page.total,
-            "page": params.page, "per_page": params.per_page}
+    return page_dict(services.incident_page(f, params.page, params.per_page),
+                     lambda incident: incident_dict(incident, api_user()))
 
 
 @endpoint(bp, "/incidents/<int:incident_id>", "GET", summary="One incident with its timeline",

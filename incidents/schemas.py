@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -168,8 +169,24 @@ class IncidentDetailOut(IncidentOut):
     abuse: AbuseOut | None = None
 
 
-class IncidentListOut(BaseModel):
-    items: list[IncidentOut]
+class PageQuery(Strict):
+    """A page of a list that can grow without end."""
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=100)
+
+
+class PageOut(BaseModel):
+    """What a paged list answers besides its items."""
     total: int
     page: int
     per_page: int
+
+
+def page_dict(page, item: Callable[[object], dict]) -> dict:
+    """A Pagination as the API answers it: its items through `item`, and where it is."""
+    return {"items": [item(i) for i in page.items], "total": page.total, "page": page.page,
+            "per_page": page.per_page}
+
+
+class IncidentListOut(PageOut):
+    items: list[IncidentOut]

@@ -15,7 +15,7 @@ from app.timeutil import as_utc
 from incidents import services as incident_services
 from incidents.escalation import services
 from incidents.escalation.models import Notification, Override, Shift
-from incidents.schemas import PersonOut, Strict, Text
+from incidents.schemas import PageOut, PageQuery, PersonOut, Strict, Text, page_dict
 
 bp = Blueprint("escalation_api", __name__)
 
@@ -73,7 +73,7 @@ class NotificationOut(BaseModel):
     acknowledged_at: datetime | None
 
 
-class NotificationsOut(BaseModel):
+class NotificationsOut(PageOut):
     items: list[NotificationOut]
     unread: int
 
@@ -142,11 +142,11 @@ def now():
             "manager": _person(services.on_duty(Role.manager))}
 
 
-@endpoint(bp, "/notifications", "GET", summary="The caller's notifications",
-          response=NotificationsOut)
-def notifications():
+@endpoint(bp, "/notifications", "GET", summary="The caller's notifications, newest first, a page "
+          "at a time", query=PageQuery, response=NotificationsOut)
+def notifications(params: PageQuery):
     user = api_user()
-    return {"items": [note_dict(n) for n in services.inbox(user)],
+    return {**page_dict(services.inbox_page(user, params.page, params.per_page), note_dict),
             "unread": services.unread_count(user)}
 
 

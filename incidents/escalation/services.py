@@ -222,11 +222,6 @@ def _newest_first(statement):
     return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-def inbox(user: User, limit: int = 200) -> list[Notification]:
-    return list(db.session.scalars(
-        _newest_first(select(Notification).where(Notification.user_id == user.id)).limit(limit)))
-
-
 def inbox_page(user: User, page: int, per_page: int, unread_only: bool = False):
     """The user's notifications, newest first, a page at a time: one statement for the page
     (each with its incident, joined) and one for the count, however many there are."""

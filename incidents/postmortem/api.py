@@ -11,12 +11,12 @@ from pydantic import BaseModel, EmailStr, Field, StrictInt
 from app.api import api_user, created_once, endpoint
 from app.extensions import db
 from app.models import Role
-from app.timeutil import as_utc
+from app.timeutil import as_utc, utcnow
 from incidents import services as incident_services
 from incidents.postmortem import playbook as making
 from incidents.postmortem import services
 from incidents.postmortem.models import ActionItem, ActionKind, Postmortem
-from incidents.schemas import Strict
+from incidents.schemas import PageOut, PageQuery, Strict, page_dict
 from playbooks.api import PlaybookOut, playbook_dict
 
 bp = Blueprint("postmortem_api", __name__)
@@ -61,7 +61,7 @@ class ActionOut(BaseModel):
     closed_at: datetime | None
 
 
-class ActionsOut(BaseModel):
+class ActionsOut(PageOut):
     items: list[ActionOut]
 
 
@@ -143,9 +143,8 @@ def complete(item_id: int):
     return action_dict(item)
 
 
-@endpoint(bp, "/action-items", "GET", summary="Open action items, overdue first",
-          response=ActionsOut)
-def open_items():
-    from app.timeutil import utcnow
-
-    return {"items": [action_dict(i) for i in services.open_actions(utcnow().date())]}
+@endpoint(bp, "/action-items", "GET", summary="Open action items, overdue first, a page at a time",
+          query=PageQuery, response=ActionsOut)
+def open_items(params: PageQuery):
+    return page_dict(services.open_actions(utcnow().date(), params.page, params.per_page),
+                     action_dict)

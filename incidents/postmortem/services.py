@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from flask_babel import force_locale
 from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import joinedload
 
 from app import search
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import localtime
 from app.models import Role, User
-from app.pagination import paginate_rows
+from app.pagination import MAX_PAGE, paginate_rows
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.apology import services as apology_services
@@ -278,10 +279,14 @@ def _open_first_due(today):
     return overdue, undated, ActionItem.due_date, ActionItem.id
 
 
-def open_actions(today: date) -> list[ActionItem]:
-    """All open items, overdue first, then by due date (undated last)."""
-    return list(db.session.scalars(select(ActionItem).where(ActionItem.status == ActionStatus.open)
-                                   .order_by(*_open_first_due(today))))
+def open_actions(today: date, page: int, per_page: int):
+    """Open items, overdue first, then by due date (undated last), a page at a time, each
+    with its owner (the API's list)."""
+    return db.paginate(select(ActionItem).options(joinedload(ActionItem.owner))
+                       .where(ActionItem.status == ActionStatus.open)
+                       .order_by(*_open_first_due(today)),
+                       page=min(page, MAX_PAGE), per_page=per_page, error_out=False,
+                       max_per_page=None)
 
 
 _OPEN_ACTION_ROWS = (

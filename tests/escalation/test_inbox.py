@@ -149,3 +149,21 @@ def test_inbox_in_korean(client, login, incident):
     assert "알림 60개를 읽음으로 표시했습니다." in done.get_data(as_text=True)
     refused = client.post("/inbox/read", data={"upto": "x"})
     assert "어느 알림까지 보았는지가 없습니다" in refused.get_data(as_text=True)
+
+
+def test_api_notifications_a_page_at_a_time_newest_first(api, incident):
+    caller = api("agent")
+    add_notes(caller.user.id, incident.id, 7)
+    add_notes(caller.user.id, incident.id, 3, start=7, read=True)
+    pages = [caller.get(f"/api/v1/notifications?per_page=4&page={n}").json for n in (1, 2, 3)]
+    assert [len(p["items"]) for p in pages] == [4, 4, 2]
+    assert all(p["total"] == 10 and p["unread"] == 7 and p["per_page"] == 4 for p in pages)
+    assert [i["message"] for p in pages for i in p["items"]] == [
+        f"note {n:03d}" for n in reversed(range(10))]
+    first = caller.get("/api/v1/notifications").json
+    assert (first["page"], first["per_page"], len(first["items"])) == (1, 50, 10)
+
+
+def test_api_notifications_refuse_a_bad_page(api):
+    response = api("agent").get("/api/v1/notifications?per_page=500")
+    assert response.status_code == 422 and "per_page" in response.json["error"]["fields"]

@@ -142,7 +142,7 @@ EXPECTED_ORDER = ["Overdue by a month", "Overdue by a day", "Due today", "Later 
 
 
 def test_open_actions_are_overdue_first_then_by_due_date_undated_last(spread):
-    titles = [i.title for i in services.open_actions(utcnow().date())]
+    titles = [i.title for i in services.open_actions(utcnow().date(), 1, 50).items]
     assert titles == EXPECTED_ORDER
 
 
@@ -226,6 +226,25 @@ def test_api_lists_open_items_in_that_order(api, spread):
     items = response.get_json()["items"]
     assert [i["title"] for i in items] == EXPECTED_ORDER
     assert items[-1]["due_date"] is None and items[0]["status"] == "open"
+    assert response.get_json() | {"items": None} == {"items": None, "total": 5, "page": 1,
+                                                      "per_page": 50}
+
+
+def test_api_lists_open_items_a_page_at_a_time(api, spread):
+    viewer = api("viewer")
+    pages = [viewer.get(f"/api/v1/action-items?per_page=2&page={n}").get_json() for n in (1, 2, 3, 4)]
+    assert [p["total"] for p in pages] == [5] * 4 and [p["page"] for p in pages] == [1, 2, 3, 4]
+    assert [i["title"] for p in pages for i in p["items"]] == EXPECTED_ORDER  # none twice or missed
+    assert pages[3]["items"] == []  # past the end: empty, not an error
+
+
+@pytest.mark.parametrize("query", ["page=0", "per_page=0", "per_page=101", "page=x", "page=100001",
+                                   "sort=due"])
+def test_api_refuses_a_bad_page_with_a_message(api, spread, query):
+    response = api("viewer").get(f"/api/v1/action-items?{query}")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_failed"
+    assert response.get_json()["error"]["fields"]
 
 
 # --- closing ------------------------------------------------------------------------------------
