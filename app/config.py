@@ -56,6 +56,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "incidentbook@localhost"),
         "ESCALATION_CHECK_SECONDS": int(os.environ.get("ESCALATION_CHECK_SECONDS", "60")),
+        "IDEMPOTENCY_KEEP_DAYS": int(os.environ.get("IDEMPOTENCY_KEEP_DAYS", "30")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "search")),
     }
     config.update(overrides)

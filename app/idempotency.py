@@ -6,6 +6,11 @@ Each create form carries a key made when the form was shown, and an API client m
 `Idempotency-Key` header. The first request with a key records what it made; the same
 person's later request with that key and the same content leads to that instead of making a
 second incident or a second, unremovable timeline note.
+
+A key is kept for IDEMPOTENCY_KEEP_DAYS (30 by default): long enough for any resend of a form
+left open over a holiday, short enough that the table stays small. After that the same key is
+new again; each keyed request first forgets its sender's expired keys, so no scheduler is
+needed.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, select
+from flask import current_app
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,6 +106,7 @@ def once(user_id: int, key: str | None, kind: str, content: object, make: Callab
     key = checked_key(key)
     content_print = fingerprint(content)
     if key is not None:
+        _forget_expired(user_id)
         earlier = _earlier(user_id, key)
         if earlier is not None:
             if _same(earlier, kind, content_print):
@@ -123,6 +130,12 @@ def once(user_id: int, key: str | None, kind: str, content: object, make: Callab
             raise
         return Outcome(earlier.target_id, True)
     return Outcome(target_id, False)
+
+
+def _forget_expired(user_id: int) -> None:
+    cutoff = utcnow() - timedelta(days=current_app.config["IDEMPOTENCY_KEEP_DAYS"])
+    db.session.execute(delete(Submission).where(Submission.user_id == user_id,
+                                                Submission.created_at < cutoff))
 
 
 def _earlier(user_id: int, key: str) -> Submission | None:

@@ -5,6 +5,7 @@ customer, proposing compensation, drafting an apology and adding an action item,
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from app import idempotency
 from app.extensions import db
 from app.idempotency import Submission
+from app.timeutil import utcnow
 from incidents import services
 from incidents.apology.models import ApologyLetter
 from incidents.compensation.models import Compensation
@@ -219,6 +221,35 @@ def test_the_korean_replay_message(client, login, make_incident):
     opened = client.post("/incidents/new", data=form, follow_redirects=True).get_data(as_text=True)
     [number] = db.session.scalars(select(Incident.id).where(Incident.title == "배송 지연"))
     assert f"이 양식은 이미 한 번 보내져 #{number} 인시던트를 열었습니다. 두 번 열지 않았습니다." in opened
+
+
+# --- how long a key is kept ------------------------------------------------------------------------
+
+def test_a_key_is_kept_for_the_configured_days_then_forgotten(app, make_user, make_incident):
+    user, other = make_user("agent"), make_user("agent")
+    kept = app.config["IDEMPOTENCY_KEEP_DAYS"]
+    now = utcnow()
+    for owner, key, age in [(user, "expired-key-1", kept + 1), (user, "recent-key-1", kept - 1),
+                            (other, "expired-key-2", kept + 1)]:
+        made = make_incident(owner)
+        db.session.add(Submission(user_id=owner.id, key=key, kind="incident", target_id=made.id,
+                                  fingerprint=idempotency.fingerprint("same"),
+                                  created_at=now - timedelta(days=age)))
+    db.session.commit()
+
+    def make_one() -> int:
+        return services.create_incident(user, title="again", grade=grade("Blue")).id
+
+    recent = idempotency.once(user.id, "recent-key-1", "incident", "same", make_one)
+    assert recent.replayed  # within the window: the first result still answers
+    expired = idempotency.once(user.id, "expired-key-1", "incident", "same", make_one)
+    assert not expired.replayed  # past it: the key is new again, and a new incident is made
+    keys = {(s.user_id, s.key) for s in db.session.scalars(select(Submission))}
+    # The sender's expired keys went with that request; another user's wait for their own.
+    assert keys == {(user.id, "recent-key-1"), (user.id, "expired-key-1"),
+                    (other.id, "expired-key-2")}
+    assert db.session.scalar(select(Submission.target_id).where(
+        Submission.key == "expired-key-1")) == expired.target_id
 
 
 # --- sent twice at the same moment ----------------------------------------------------------------
