@@ -16,6 +16,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.models import Category, Grade, Role, User, get_setting, put_setting
 from app.money import format_money, is_currency
+from app.templating import role_label
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.compensation import report
@@ -256,8 +257,8 @@ def _unsettled(incident: Incident) -> list[str]:
     problems = []
     for comp in pending:
         if comp.status == CompStatus.proposed:
-            problems.append(_("Compensation %(what)s is still waiting for a %(role)s's approval.",
-                              what=describe(comp), role=comp.required_role.value))
+            problems.append(_("Compensation %(what)s is still waiting for %(role)s approval.",
+                              what=describe(comp), role=role_label(comp.required_role)))
         else:
             problems.append(_("Compensation %(what)s is approved but not yet paid.",
                               what=describe(comp)))

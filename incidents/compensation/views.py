@@ -17,6 +17,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.models import Grade, Role
 from app.money import digits, format_money, parse_major, to_major
+from app.templating import role_label
 from incidents import panels, timeline
 from incidents import services as incident_services
 from incidents.compensation import report, services
@@ -160,9 +161,9 @@ def propose(incident_id: int):
             comp.amount, comp.currency), how=_("by policy") if comp.approved_via == "policy"
             else _("by you")), "success")
     else:
-        flash(_("Proposed %(amount)s; waiting for a %(role)s to approve.",
+        flash(_("Proposed %(amount)s; waiting for %(role)s approval.",
                 amount=format_money(comp.amount, comp.currency),
-                role=comp.required_role.value), "info")
+                role=role_label(comp.required_role)), "info")
     return redirect(url_for("incidents.detail", incident_id=incident_id) + "#compensation")
 
 

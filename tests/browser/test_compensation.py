@@ -40,14 +40,16 @@ def test_agent_proposes_lead_approves_agent_pays_incident_closes(page, seed_user
     expect(panel.get_by_label("Approve now if it is within my authority")).to_be_checked()
     panel.get_by_role("button", name="Propose", exact=True).click()
 
-    expect(page.get_by_role("status")).to_have_text(
-        "Proposed ₩70,000; waiting for a lead to approve.")
+    # The answer lands at the panel (#compensation), and its message with it, not above the fold.
+    message = compensation(page).get_by_role("status")
+    expect(message).to_have_text("Proposed ₩70,000; waiting for Lead approval.")
+    expect(message).to_be_in_viewport()
     row = comp_row(page, "₩70,000")
     expect(row).to_contain_text("waiting for Lead")
     expect(row.get_by_role("button", name="Approve")).to_have_count(0)
     # Closing now is refused and says why.
     page.get_by_role("button", name="Mark Closed").click()
-    expect(page.get_by_role("alert").first).to_contain_text("still waiting for a lead's approval")
+    expect(page.get_by_role("alert").first).to_contain_text("still waiting for Lead approval")
     sign_out(page)
 
     # The lead finds it in the queue, with the grade and the customer's harm, and approves.
@@ -69,7 +71,8 @@ def test_agent_proposes_lead_approves_agent_pays_incident_closes(page, seed_user
     row = comp_row(page, "₩70,000")
     expect(row).to_contain_text("approved by Minji Kim")
     row.get_by_role("button", name="Mark paid").click()
-    expect(page.get_by_role("status")).to_have_text("Marked as paid.")
+    expect(compensation(page).get_by_role("status")).to_have_text("Marked as paid.")
+    expect(compensation(page).get_by_role("status")).to_be_in_viewport()
     expect(comp_row(page, "₩70,000")).to_contain_text("paid by Seoyeon Park")
     expect(comp_row(page, "₩70,000").get_by_role("button")).to_have_count(0)
     page.get_by_role("button", name="Mark Closed").click()

@@ -384,7 +384,7 @@ def test_unsettled_compensation_blocks_closing(settle, person, incident):
     with pytest.raises(TransitionRefused) as caught:
         incident_services.change_status(agent, incident, Status.closed)
     message = caught.value.message
-    assert f"#{waiting.id} refund ₩60,000" in message and "lead" in message
+    assert f"#{waiting.id} refund ₩60,000" in message and "waiting for Lead approval" in message
     assert f"#{unpaid.id} coupon ₩10,000" in message and "not yet paid" in message
     assert len(caught.value.extra["problems"]) == 2
     db.session.rollback()

@@ -115,8 +115,17 @@ def test_propose_for_a_customer_without_approving(login, client, incident):
     comp = db.session.scalars(select(Compensation)).one()
     assert comp.status == CompStatus.proposed and comp.customer_id == incident.customers[0].id
     page = text(client.get(f"/incidents/{incident.id}"))
-    assert "Proposed ₩20,000; waiting for a agent to approve." in page
+    assert "Proposed ₩20,000; waiting for Agent approval." in page
     assert "Jiwoo Lee" in comp_rows(page)[comp.id][0]
+
+
+def test_beyond_my_limit_names_the_approving_role_in_korean(login, client, incident):
+    login("agent", locale="ko")
+    client.post(f"/incidents/{incident.id}/compensations", data={
+        "comp_type": "refund", "amount": "70000", "currency": "KRW", "customer": "0",
+        "approve": "y"})
+    page = text(client.get(f"/incidents/{incident.id}"))
+    assert "₩70,000 보상을 제안했습니다. 팀장 승인을 기다립니다." in page  # not "lead"
 
 
 def test_fractional_won_is_refused_with_what_was_typed(login, client, incident, snapshot):
@@ -245,7 +254,7 @@ def test_waiting_proposal_blocks_closing_on_the_web(login, client, incident, mak
     refused = client.post(f"/incidents/{incident.id}/status",
                           data={"status": "closed", "expected": "detected"})
     assert refused.status_code == 409
-    assert (f"Compensation #{comp.id} refund ₩70,000 is still waiting for a lead's approval."
+    assert (f"Compensation #{comp.id} refund ₩70,000 is still waiting for Lead approval."
             in text(refused))
     assert client.post(f"/compensations/{comp.id}/cancel", data={"reason": "Withdrawn"}
                        ).status_code == 302

@@ -17,6 +17,20 @@
       form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
     }, 0);
   });
+  // A form that changes one section of a page answers with the page at that section
+  // (/incidents/7#compensation), below the fold where the page's messages are shown. They
+  // move to the top of that section, where the reader lands: "waiting for a manager to
+  // approve" is read, not scrolled past.
+  document.addEventListener("DOMContentLoaded", function () {
+    const flashes = document.querySelector("main > .flashes");
+    const section = flashes && location.hash.length > 1 &&
+      document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!section || section.contains(flashes)) return;
+    const heading = section.querySelector("h2");
+    section.insertBefore(flashes, heading && heading.parentNode === section ? heading.nextSibling
+                                                                            : section.firstChild);
+    section.scrollIntoView();
+  });
   // Back to a page whose form was sent (the browser's page cache): it can be used again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (form) {
