@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from app.extensions import db
+from app.models import User
+from incidents.compensation import services as compensation
+from incidents.compensation.models import CompType
+from incidents.models import Incident
 from tests.browser.test_apology import _letter_with_a_finding
 from tests.browser.test_screenshots import seed_realistic_incidents
 
@@ -13,6 +18,13 @@ def test_no_page_is_wider_than_a_phone(page, live_app, seed_user, seed_incident,
     lead, detail = seed_realistic_incidents(seed_user, seed_incident)
     admin = seed_user("admin", name="Oliver Bennett", title="IT Administrator")
     letter = _letter_with_a_finding(live_app, seed_incident, lead, admin, "ko")
+    with live_app.app_context():  # the compensation table, with a pending row and a long note
+        incident, proposer = db.session.get(Incident, detail), db.session.get(User, lead.id)
+        compensation.propose(proposer, incident, comp_type=CompType.coupon, amount=5_000,
+                             currency="KRW", note="배송 지연에 대한 사과 쿠폰, 다음 주문에 사용")
+        compensation.propose(proposer, incident, comp_type=CompType.refund, amount=900_000,
+                             currency="KRW", approve=False)
+        db.session.commit()
     sign_in(page, admin)
     page.set_viewport_size(PHONE)
     paths = ["/incidents/", f"/incidents/{detail}", "/incidents/new", f"/incidents/{detail}/edit",
