@@ -178,7 +178,7 @@ def test_unknown_user_is_404(admin, client):
 # --- grades -------------------------------------------------------------------------------------
 
 def listed_ids(response) -> list[int]:
-    return [int(i) for i in re.findall(r'<td><a href="/incidents/(\d+)">', response.get_data(as_text=True))]
+    return [int(i) for i in re.findall(r'<td[^>]*><a href="/incidents/(\d+)">', response.get_data(as_text=True))]
 
 
 def test_grade_rank_change_reorders_incidents(admin, client, make_incident):

@@ -40,3 +40,28 @@ def test_no_page_is_wider_than_a_phone(page, live_app, seed_user, seed_incident,
         screenshot(page, f"phone-incident-list-{lang}")
         page.goto("/dashboard")
         screenshot(page, f"phone-dashboard-{lang}")
+
+
+def test_the_approval_queue_fits_a_phone(page, live_app, seed_user, seed_incident, sign_in,
+                                         screenshot, each_language):
+    """The queue a manager works through on a phone: the buttons on the screen, not off it."""
+    agent = seed_user("agent", name="Seoyeon Park")
+    manager = seed_user("manager", name="Jiwoo Park")
+    incident_id = seed_incident(agent, title="Courier lost a birthday cake: the whole order",
+                                grade="Orange", status="mitigated",
+                                impact="Cake for a party of twenty never arrived; the family "
+                                       "had to cancel the party at the last minute.")
+    with live_app.app_context():
+        incident, proposer = db.session.get(Incident, incident_id), db.session.get(User, agent.id)
+        compensation.propose(proposer, incident, comp_type=CompType.refund, amount=450_000,
+                             currency="KRW", note="Cake, delivery fee and the cancelled venue")
+        db.session.commit()
+    sign_in(page, manager)
+    page.set_viewport_size(PHONE)
+    for lang in each_language(page):
+        page.goto("/approvals")
+        approve = page.get_by_role("button", name="Approve" if lang == "en" else "승인")
+        assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"], lang
+        box = approve.bounding_box()
+        assert box and box["x"] + box["width"] <= PHONE["width"], (lang, box)
+        screenshot(page, f"phone-approvals-{lang}")

@@ -21,7 +21,7 @@ KOREAN_TEXT = "고객님께서 치킨을 드신 뒤 배탈이 나셨습니다 �
 
 
 def listed_ids(response) -> list[int]:
-    return [int(i) for i in re.findall(r'<td><a href="/incidents/(\d+)">', response.get_data(as_text=True))]
+    return [int(i) for i in re.findall(r'<td[^>]*><a href="/incidents/(\d+)">', response.get_data(as_text=True))]
 
 
 def page_text(response) -> str:
