@@ -19,8 +19,8 @@
   });
   // A form that changes one section of a page answers with the page at that section
   // (/incidents/7#compensation), below the fold where the page's messages are shown. They
-  // move to the top of that section, where the reader lands: "waiting for a manager to
-  // approve" is read, not scrolled past.
+  // move to the top of that section, where the reader lands: "waiting for Manager approval"
+  // is read, not scrolled past.
   document.addEventListener("DOMContentLoaded", function () {
     const flashes = document.querySelector("main > .flashes");
     const section = flashes && location.hash.length > 1 &&
