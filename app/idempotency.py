@@ -5,7 +5,8 @@ again", a back-button resubmit) arrives a second time; forms.js stops only a dou
 Each create form carries a key made when the form was shown, and an API client may send an
 `Idempotency-Key` header. The first request with a key records what it made; the same
 person's later request with that key and the same content leads to that instead of making a
-second incident or a second, unremovable timeline note.
+second incident, timeline note, customer, compensation proposal, letter or action item. Forms
+use it through app.forms.SentOnce.once, the API through app.api.created_once.
 
 A key is kept for IDEMPOTENCY_KEEP_DAYS (30 by default): long enough for any resend of a form
 left open over a holiday, short enough that the table stays small. After that the same key is
@@ -59,7 +60,8 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     key: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(30))  # what was made: incident, event
+    # What was made: incident, event, customer, compensation, apology, action.
+    kind: Mapped[str] = mapped_column(String(30))
     target_id: Mapped[int]
     fingerprint: Mapped[str] = mapped_column(String(64))  # of the request's content
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

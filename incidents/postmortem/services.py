@@ -15,7 +15,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import localtime
 from app.models import Role, User
-from app.pagination import MAX_PAGE, paginate_rows
+from app.pagination import paginate_rows
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.apology import services as apology_services
@@ -279,16 +279,6 @@ def _open_first_due(today):
     return overdue, undated, ActionItem.due_date, ActionItem.id
 
 
-def open_actions(today: date, page: int, per_page: int):
-    """Open items, overdue first, then by due date (undated last), a page at a time, each
-    with its owner (the API's list)."""
-    return db.paginate(select(ActionItem).options(joinedload(ActionItem.owner))
-                       .where(ActionItem.status == ActionStatus.open)
-                       .order_by(*_open_first_due(today)),
-                       page=min(page, MAX_PAGE), per_page=per_page, error_out=False,
-                       max_per_page=None)
-
-
 _OPEN_ACTION_ROWS = (
     select(ActionItem.id, ActionItem.incident_id, ActionItem.title, ActionItem.due_date,
            ActionItem.kind, User.name.label("owner_name"), Incident.title.label("incident_title"))
@@ -301,14 +291,26 @@ _OPEN_ACTION_COUNT = (select(func.count()).select_from(ActionItem)
                       .where(ActionItem.status == ActionStatus.open))
 
 
+def open_actions(today: date, page: int, per_page: int):
+    """The same open items and order as open_actions_page(), as ActionItem objects with their
+    owners (the API's list): one statement for the page and the shared count."""
+    session = db.session
+    items = (select(ActionItem).options(joinedload(ActionItem.owner))
+             .where(ActionItem.status == ActionStatus.open).order_by(*_open_first_due(today)))
+    return paginate_rows(
+        lambda limit, offset: list(session.scalars(items.limit(limit).offset(offset))),
+        lambda: session.scalar(_OPEN_ACTION_COUNT), page, per_page)
+
+
 def open_action_pages(per_page: int) -> int:
     """How many pages the open items fill (at least one, the empty list's)."""
     return max(1, -(-db.session.scalar(_OPEN_ACTION_COUNT) // per_page))
 
 
 def open_actions_page(today: date, page: int, per_page: int):
-    """open_actions() a page at a time, as rows with the owner's name and the incident's
-    title: one statement for the page and one for the count, however many items are open."""
+    """Open items, overdue first, then by due date (undated last), a page at a time, as rows
+    with the owner's name and the incident's title (the web list): one statement for the page
+    and one for the count, however many items are open."""
     session = db.session
     return paginate_rows(
         lambda limit, offset: session.execute(
