@@ -37,10 +37,11 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
-from whoosh.index import EmptyIndexError, FileIndex
+from whoosh.index import TOC, EmptyIndexError, FileIndex, clean_files
 from whoosh.lang.porter import stem
 from whoosh.query import DateRange
 from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
 
 from app import ranking, redact
 from app.extensions import db
@@ -207,11 +208,88 @@ class _Storage(FileStorage):
 INDEX_NAME = "MAIN"  # Whoosh's default, so indexes written before this storage still open
 
 
+# --- readers against deletions ------------------------------------------------------------------
+#
+# A commit writes its new table of contents (TOC), then deletes every file the new TOC does not
+# name: the old TOC, and after a merge the segments merged away. A reader opens the index by
+# listing the TOCs, reading the newest, then opening each segment's files, and Whoosh opens some
+# of those only at first use. A deletion landing between the reader's TOC and its opens failed
+# the search: a missing column file reads as an absent column, so stored_fields() hit None
+# (TypeError, the 500 after a publish), and a missing length column silently scored as 0.
+#
+# So readers hold a shared flock on readers.lock (beside writer.lock) from listing the TOC until
+# every file they will use is open (searcher(), _open_files()); once open, a file survives its
+# deletion on POSIX. A committing writer, after its new TOC is in place and before deleting,
+# waits until it can take the lock exclusively and lets go at once: a barrier, not a critical
+# section. Every reader still opening from the old TOC has finished by then, and every later
+# reader lists the new TOC, which names none of the files about to go; so the deletions, however
+# long, run with no lock held. A reader never waits for a merge, only, at most, for the instant
+# a writer holds the lock; the writer waits for opens in progress, never for a search. flock
+# locks belong to an open file, so threads of one process exclude each other as processes do,
+# and a killed process's locks go with it. Under a stream of overlapping opens the writer may
+# not get its turn: it then deletes nothing, and the next commit's cleanup (which removes every
+# file its TOC does not name) takes the leftovers behind its own barrier.
+
+READERS_LOCK = "readers.lock"
+READERS_BARRIER_SECONDS = 0.5
+
+
+@contextlib.contextmanager
+def _reading(lock_path: Path) -> Iterator[None]:
+    """Hold off deletions of index files while this reader lists and opens them."""
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)  # waits only while a writer's barrier holds it
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _readers_done(lock_path: Path) -> bool:
+    """Wait until no reader is opening index files, blocking new readers for an instant at
+    most; False if readers kept the lock busy for READERS_BARRIER_SECONDS."""
+    deadline = time.monotonic() + READERS_BARRIER_SECONDS
+    with open(lock_path, "a+") as handle:
+        while True:
+            # Polled, not blocking: on Linux a waiting flock(LOCK_EX) does not hold back new
+            # shared locks, so a blocking call could wait for as long as readers keep coming.
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.001)
+                continue
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+
+
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's writer with the readers' barrier between the new TOC and its cleanup."""
+
+    def _commit_toc(self, segments):
+        # As SegmentWriter._commit_toc, which deletes right after writing the TOC.
+        TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        # One lock for all index directories, which sit directly under the root (so that
+        # a rebuild's removal of the old directory is fenced by it too).
+        if _readers_done(Path(self.storage.folder).parent / READERS_LOCK):
+            clean_files(self.storage, self.indexname, self.generation, segments)
+
+
+class _FileIndex(FileIndex):
+    def writer(self, procs=1, **kwargs):
+        # Every commit must go through _SegmentWriter: Whoosh's MpWriter (procs > 1) commits
+        # through SegmentWriter._commit_toc, deleting with no barrier.
+        if procs != 1:
+            raise ValueError("the search index is written by one process (procs=1)")
+        return _SegmentWriter(self, **kwargs)
+
+
 def _index(path: Path, create: bool = False) -> FileIndex:
     storage = _Storage(str(path))
     if create:
-        return FileIndex.create(storage, SCHEMA, INDEX_NAME)
-    return FileIndex(storage, indexname=INDEX_NAME)
+        return _FileIndex.create(storage, SCHEMA, INDEX_NAME)
+    return _FileIndex(storage, indexname=INDEX_NAME)
 
 
 def _root() -> Path:
@@ -299,7 +377,9 @@ def _open(path: Path):
             ix = _index(path)
             break
         except (FileNotFoundError, EmptyIndexError):
-            # A commit can replace the table of contents as we open it; retry.
+            # A commit replacing the TOC as we list it: not expected, since searcher() opens
+            # under the read lock and writers under the writer lock, but kept as a last resort
+            # (e.g. a worker of an older release still running through a restart).
             if attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
@@ -324,17 +404,22 @@ def _outdated(ix: FileIndex) -> bool:
 def searcher():
     """A searcher for this thread, reopened when the index changed (never refresh():
     whoosh-reloaded's refresh returns duplicated documents after updates)."""
-    path = _ensure_index()
+    path = _ensure_index()  # before the read lock: it may take the writer lock to create
     key = (str(_root()), threading.get_ident())
     with _searchers_lock:
         cached = _searchers.get(key)
     if cached is not None and cached[0] == path and cached[2].up_to_date():
-        return cached[2]
-    ix = cached[1] if cached is not None and cached[0] == path else _open(path)
+        return cached[2]  # up_to_date() only lists the directory: no read lock needed
+    # From reading the TOC until every file is open, no writer may delete (see _reading).
+    with _reading(_root() / READERS_LOCK):
+        # Resolved again under the lock: a rebuild may have swapped `current` meanwhile, and
+        # only the directory resolved under the lock is sure to stay until the files are open.
+        path = _current_dir() or path
+        ix = cached[1] if cached is not None and cached[0] == path else _open(path)
+        found = _open_files(ix.searcher())
     if cached is not None:
         with contextlib.suppress(Exception):
             cached[2].close()
-    found = _open_files(ix.searcher())
     with _searchers_lock:
         _searchers[key] = (path, ix, found)
         alive = {t.ident for t in threading.enumerate()}
@@ -355,9 +440,10 @@ def close_searchers(key: tuple[str, int] | None = None) -> None:
 
 
 def _open_files(found):
-    """Open every file a search reads now rather than at first use: a writer's merge deletes
-    the files of segments it merged away, and a searcher that has not opened them yet would
-    fail mid-search (an open file survives its deletion on POSIX)."""
+    """Open every file a search reads now rather than at first use, while the caller holds the
+    read lock: a writer's merge deletes the files of segments it merged away, and a searcher
+    that has not opened them yet would fail mid-search (an open file survives its deletion on
+    POSIX). Whoosh opens the terms and postings files with the segment reader."""
     for leaf, _base in found.reader().leaf_readers():
         if leaf.doc_count_all():
             leaf.stored_fields(0)
@@ -530,14 +616,14 @@ def rebuild() -> int:
                                                      IndexChange.applied_at.is_(None))
                            .values(applied_at=utcnow()))
         db.session.commit()
-        old = _current_dir()
         _swap_to(new_dir)
-        for stale in _root().glob("index-*"):
-            if stale.is_dir() and stale != new_dir and stale != old:
-                shutil.rmtree(stale, ignore_errors=True)
-        if old is not None and old != new_dir:
-            # Open searchers keep their files on POSIX, so removing is safe.
-            shutil.rmtree(old, ignore_errors=True)
+        # Once readers that resolved `current` before the swap have opened their files (open
+        # files survive removal on POSIX), no reader can reach the old directories: remove
+        # them all. If readers kept the barrier busy, they wait for the next rebuild.
+        if _readers_done(_root() / READERS_LOCK):
+            for stale in _root().glob("index-*"):
+                if stale.is_dir() and stale != new_dir:
+                    shutil.rmtree(stale, ignore_errors=True)
     apply_pending()
     return count
 
