@@ -24,13 +24,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import auth, database, i18n, search, templating
-    from app.extensions import csrf, db, limiter, migrate
+    from app.extensions import csrf, db, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     search.init_app(app)

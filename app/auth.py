@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -25,17 +27,21 @@ from sqlalchemy.orm import Session
 from app import users
 from app.errorpages import unsaved_form
 from app.errors import DomainError
-from app.extensions import db, limiter, login_manager
-from app.forms import AccountForm, LoginForm, SetupForm
-from app.i18n import LANGUAGES, timezones
+from app.extensions import db, login_manager
+from app.forms import AccountForm, LoginForm, PasswordForm, SetupForm
+from app.i18n import LANGUAGES, ngettext, timezones
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.models import Role, User
+from app.models import Role, User, UserSession
+from app.signin_limits import failed_sign_ins, failure_keys
 
 bp = Blueprint("auth", __name__)
 
 # Reachable without a session: everything else needs one.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "health.healthz", "static"}
+# The browser's half of its server-side session (app.models.UserSession), beside Flask-Login's
+# user id in the signed cookie: a copy of the cookie works only while that row is open.
+SESSION_TOKEN = "_session_token"
 
 
 def role_required(role: Role):
@@ -66,10 +72,14 @@ def user_extra(name: str):
 
 def _user_load_statement() -> Select:
     # Built once: a statement object reused with bind values keeps its compiled form cached.
+    # The join checks the browser's session is still open in the same round trip.
     if not _user_statement:
         _user_statement.append(
             select(User, *[fn().label(name) for name, fn in _user_extras.items()])
-            .where(User.id == bindparam("user_id")))
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == bindparam("user_id"),
+                   UserSession.token_hash == bindparam("token_hash"),
+                   UserSession.ended_at.is_(None)))
     return _user_statement[0]
 
 
@@ -112,8 +122,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        row = db.session.execute(_user_load_statement(), {"user_id": int(user_id)}).first()
-        if row is None:
+        token = session.get(SESSION_TOKEN)
+        if not token:  # a cookie from before server-side sessions
+            return None
+        row = db.session.execute(_user_load_statement(), {
+            "user_id": int(user_id), "token_hash": UserSession.hash(token)}).first()
+        if row is None:  # signed out, or ended by a password or role change
             return None
         user = row[0]
         db.session.info["user_extras"] = (user.id, dict(zip(_user_extras, row[1:], strict=True)))
@@ -136,14 +150,27 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def _login_email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
+def _too_many_attempts(wait: int) -> str:
+    return ngettext("Too many failed sign-ins. Try again in %(num)s minute.",
+                    "Too many failed sign-ins. Try again in %(num)s minutes.", math.ceil(wait / 60))
+
+
+def _refused(page, wait: int):
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _sign_in(user: User) -> None:
+    """Open a server-side session for `user` and hand its token to this browser; the caller
+    commits."""
+    token = users.start_session(user, user_agent=request.user_agent.string,
+                                address=request.remote_addr or "")
+    login_user(user)
+    session[SESSION_TOKEN] = token
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               key_func=_login_email_key)
 def login():
     if not _has_users(current_app):
         return redirect(url_for("auth.setup"))
@@ -151,10 +178,22 @@ def login():
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.find_by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
+        failures = failed_sign_ins(current_app)
+        account, address = failure_keys(form.email.data, request.remote_addr or "")
+        # Counted for any e-mail, known or not, and answered alike.
+        wait = failures.begin(account, address)
+        if wait:
+            db.session.commit()
+            return _refused(render_template("auth/login.html", form=form,
+                                            refused=_too_many_attempts(wait)), wait)
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            failures.succeeded(account)  # the address's count stays: others share it
+            _sign_in(user)
+            db.session.commit()
             return redirect(safe_next(request.args.get("next")))
+        failures.failed(account, address)
+        db.session.commit()
         # One message for unknown e-mail, wrong password and inactive account alike.
         form.password.errors.append(_("E-mail or password is wrong."))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 401
@@ -162,6 +201,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    token = session.pop(SESSION_TOKEN, None)
+    if token:
+        users.end_session(token)  # a copy of the cookie, kept anywhere, is dead too
+        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -181,8 +224,8 @@ def setup():
             db.session.rollback()
             apply_errors(form, err)
         else:
+            _sign_in(user)
             db.session.commit()
-            login_user(user)
             flash(_("Welcome, %(name)s. Incidentbook is ready.", name=user.name), "success")
             return redirect(url_for("incidents.index"))
     return render_template("auth/setup.html", form=form)
@@ -200,11 +243,16 @@ def language():
     return redirect(safe_next(request.form.get("next")))
 
 
+def _settings_form() -> AccountForm:
+    form = AccountForm(obj=current_user)
+    form.timezone.choices = [(z, z) for z in timezones()]
+    return form
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    form = AccountForm(obj=current_user)
-    form.timezone.choices = [(z, z) for z in timezones()]
+    form = _settings_form()
     if form.validate_on_submit():
         current_user.locale = form.locale.data
         current_user.timezone = form.timezone.data
@@ -212,7 +260,43 @@ def account():
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, password_form=PasswordForm())
+
+
+@bp.post("/account/password")
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        # The current password is asked for to stop someone at an unlocked screen; wrong
+        # guesses at it count as failed sign-ins, or this form would be a way round the limit.
+        failures = failed_sign_ins(current_app)
+        account, address = failure_keys(current_user.email, request.remote_addr or "")
+        wait = failures.begin(account, address)
+        if wait:
+            db.session.commit()
+            form.current_password.errors.append(_too_many_attempts(wait))
+            return _refused(render_template("auth/account.html", form=_settings_form(),
+                                            password_form=form), wait)
+        try:
+            users.change_password(current_user, current_password=form.current_password.data,
+                                  new_password=form.password.data,
+                                  keep_token=session.get(SESSION_TOKEN))
+        except DomainError as err:
+            db.session.rollback()
+            if "current_password" in err.fields:
+                failures.failed(account, address)
+            else:  # the current password was right; only the new one was refused
+                failures.succeeded(account)
+            db.session.commit()
+            apply_errors(form, err)
+        else:
+            failures.succeeded(account)
+            db.session.commit()
+            flash(_("Password changed. Every other browser signed in as you is now signed out."),
+                  "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=_settings_form(), password_form=form), 422
 
 
 def apply_errors(form, err: DomainError) -> None:

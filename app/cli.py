@@ -51,13 +51,16 @@ def create_token(email):
 
 
 @click.command("demo")
-@click.option("--password", default="demo-password", show_default=True,
-              help="Password for the demo users that get created.")
+@click.option("--password", default=None,
+              help="Password for the demo users that get created (default: app.demo's).")
 def demo(password):
     """Load a bilingual demo data set (users and incidents in Korean and English)."""
-    from app.demo import load_demo
+    from app.demo import DEMO_PASSWORD, load_demo
 
-    summary = load_demo(password)
+    try:
+        summary = load_demo(password or DEMO_PASSWORD)
+    except DomainError as err:  # e.g. a --password that is too easy to guess
+        _fail(err)
     db.session.commit()
     click.echo(summary)
 

@@ -18,6 +18,8 @@ from incidents.models import Channel, EventKind, Incident, Status
 from incidents.services import CustomerData
 
 SEOUL = ZoneInfo("Asia/Seoul")
+# Strong enough for the password check (app.users), which refuses "demo-password".
+DEMO_PASSWORD = "demo-lantern-harbour"
 HOUR, DAY = 60, 24 * 60  # step offsets are in minutes after detection
 
 
@@ -497,7 +499,7 @@ def _tell(story: Story, team: dict[str, User], now: datetime) -> Incident:
     return incident
 
 
-def load_demo(password: str) -> str:
+def load_demo(password: str = DEMO_PASSWORD) -> str:
     """Create the demo team and incidents; flush only, the caller commits."""
     now = utcnow()
     team, user_lines = _team(password)

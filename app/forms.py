@@ -99,6 +99,15 @@ class AccountForm(Form):
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
 
 
+class PasswordForm(Form):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[InputRequired(), Length(max=200)])
+    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=10, max=200)],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
 def _minutes(label):
     return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=525_600)],
                         description=_l("Minutes; leave empty for no target."))

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -177,3 +177,38 @@ class IndexChange(db.Model):
     doc_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Its cookie holds a random token, of which only a SHA-256 is kept
+    here; ending the row ends the session wherever the cookie was copied to."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+
+    hash = staticmethod(ApiToken.hash)  # 256 random bits again: a fast hash is enough
+
+    @classmethod
+    def start(cls, user_id: int, *, user_agent: str = "", address: str = "") -> tuple[UserSession, str]:
+        token = secrets.token_urlsafe(32)
+        return cls(user_id=user_id, token_hash=cls.hash(token), user_agent=user_agent[:200],
+                   address=address[:45]), token
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in under one key (an account's or an address's, hashed): the sign-in
+    limit counts these across every worker. Rows older than the limit's window are pruned."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -145,14 +145,26 @@ def make_user(app):
     return make
 
 
+def sign_in(client, user) -> str:
+    """Sign `user` in on `client` as the login form does: a server-side session, its token in
+    the cookie beside Flask-Login's user id. Returns the token."""
+    from app.auth import SESSION_TOKEN
+
+    token = users.start_session(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        session[SESSION_TOKEN] = token
+    return token
+
+
 @pytest.fixture
 def login(client, make_user):
     """Sign a user of `role` in on `client` and return them."""
     def do(role: str = "agent", **kw):
         user = make_user(role, **kw)
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        sign_in(client, user)
         return user
     return do
 

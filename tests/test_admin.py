@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Category, Grade, Role, User
 from incidents.models import Incident
-from tests.conftest import PASSWORD, grade
+from tests.conftest import PASSWORD, grade, sign_in
 
 
 def text_of(response) -> str:
@@ -118,8 +118,7 @@ def test_edit_user_to_an_email_in_use_is_refused(admin, client, make_user):
 def test_deactivate_user_ends_their_access(admin, client, app, make_user):
     user = make_user("agent")
     theirs = app.test_client()
-    with theirs.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+    sign_in(theirs, user)
     assert theirs.get("/incidents/").status_code == 200
     response = client.post(f"/admin/users/{user.id}", data=user_form(user, active=""))
     assert response.status_code == 302

@@ -12,14 +12,15 @@ from app import users
 from app.errors import Conflict
 from app.extensions import db
 from app.models import Category, Grade, Role, User
-from tests.conftest import PASSWORD, grade
+from tests.conftest import PASSWORD, grade, sign_in
 
 # Reachable signed out, by design; everything else needs a session or a token.
 PUBLIC = {"health.healthz", "auth.login", "auth.setup", "auth.language", "static", "api.openapi"}
 # A viewer's own session and settings are theirs to change; nothing else is.
 PERSONAL = {"auth.login", "auth.logout", "auth.setup", "auth.language", "auth.account",
-            "escalation.read_all"}  # marking one's own notifications read
+            "auth.password", "escalation.read_all"}  # marking one's own notifications read
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+NEW_PASSWORD = "ledger lantern orchard"
 
 
 def methods(rule) -> set[str]:
@@ -74,6 +75,8 @@ def world(make_user, make_incident):
         "admin.categories_edit": {"slug": "delivery", "name": "Changed name"},
         "/admin/categories/new": {"slug": "new_key", "name": "New category"},
         "auth.account": {"locale": "ko", "timezone": "Europe/Berlin"},
+        "auth.password": {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                          "confirm": NEW_PASSWORD},
         "auth.language": {"locale": "ko"},
         "auth.login": {"email": admin.email, "password": PASSWORD},
         "auth.setup": {"email": "x@example.com", "name": "X", "title": "X", "password": PASSWORD,
@@ -206,8 +209,7 @@ def test_a_viewer_cannot_write_anywhere(app, client, login, api, world, snapshot
 
 def test_the_forms_used_above_really_change_things(app, client, login, world, snapshot):
     """The viewer and CSRF checks send valid forms: signed in as admin they do change data."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(world["admin"].id)
+    sign_in(client, world["admin"])
     for rule, method, url in every_route(app, world["ids"]):
         if method != "POST" or is_api(rule) or rule.endpoint in {"auth.login", "auth.setup",
                                                                   "auth.logout"}:
@@ -249,8 +251,7 @@ class TestCsrf:
         return {"WTF_CSRF_ENABLED": True}
 
     def test_every_web_post_without_a_token_is_400(self, app, client, world, snapshot):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["admin"].id)
+        sign_in(client, world["admin"])
         before = snapshot()
         posts = [(rule, url) for rule, method, url in every_route(app, world["ids"])
                  if method == "POST" and not is_api(rule)]
@@ -263,8 +264,7 @@ class TestCsrf:
         assert client.get("/incidents/").status_code == 200  # the logout was refused too
 
     def test_a_wrong_token_is_400(self, client, world, snapshot):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["admin"].id)
+        sign_in(client, world["admin"])
         before = snapshot()
         url = f"/incidents/{world['incident'].id}/events"
         response = client.post(url, data={**world["forms"]["incidents.add_event"],
@@ -274,8 +274,7 @@ class TestCsrf:
 
     def test_a_form_from_an_ended_session_says_so_and_gives_back_what_was_typed(self, client,
                                                                                   world, snapshot):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["admin"].id)
+        sign_in(client, world["admin"])
         before = snapshot()
         url = f"/incidents/{world['incident'].id}/events"
         note = "고객에게 두 번째 전화: 환불 대신 재배송을 원하심. Courier booked for 09:00."
@@ -291,16 +290,14 @@ class TestCsrf:
         assert f'href="http://localhost/incidents/{world["incident"].id}"' in page
 
     def test_a_stale_form_page_never_links_to_another_site(self, client, world):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["admin"].id)
+        sign_in(client, world["admin"])
         response = client.post(f"/incidents/{world['incident'].id}/events",
                                data={"csrf_token": "x", "body": "some words here"},
                                headers={"Referer": "https://evil.example/incidents/1"})
         assert response.status_code == 400 and "evil.example" not in response.text
 
     def test_a_form_with_its_token_goes_through(self, client, world):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["admin"].id)
+        sign_in(client, world["admin"])
         incident_id = world["incident"].id
         page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
@@ -358,9 +355,11 @@ def test_failed_sign_ins_look_the_same(client, make_user):
 
 
 class TestRateLimit:
+    """Failed sign-ins only; tests/test_signin.py has the rest (workers, Redis, successes)."""
+
     @pytest.fixture
     def app_config(self):
-        return {"LOGIN_RATE_LIMIT": "3 per minute"}
+        return {"LOGIN_RATE_LIMIT": "3 per hour"}
 
     def test_too_many_attempts_are_429(self, client, make_user):
         user = make_user("agent")
@@ -369,6 +368,8 @@ class TestRateLimit:
                 .status_code == 401
         response = client.post("/login", data={"email": user.email, "password": PASSWORD})
         assert response.status_code == 429
+        assert 1 <= int(response.headers["Retry-After"]) <= 3600
+        assert "Too many failed sign-ins" in response.text
         assert not signed_in(client)
         other = {"email": "someone@example.com", "password": PASSWORD}
         assert client.post("/login", data=other).status_code == 429  # same address
@@ -453,6 +454,7 @@ def test_first_run_creates_an_admin_once(client):
 
 @pytest.mark.parametrize("change", [{"confirm": "different password"}, {"password": "short",
                                                                         "confirm": "short"},
+                                    {"password": "password1234", "confirm": "password1234"},
                                     {"email": "not-an-email"}, {"name": ""}])
 def test_first_run_refuses_bad_input(change, client):
     form = {"email": "founder@example.com", "name": "Founder", "title": "CEO",
@@ -488,12 +490,17 @@ def test_grade_admin_is_an_admin_only_service_too(make_user):
 
 
 def test_layout_figures_load_with_the_user_and_are_dropped_once_the_session_writes(app, make_user):
-    from app.auth import prefetched
+    from flask import session
+
+    from app.auth import SESSION_TOKEN, prefetched
     from app.extensions import login_manager
 
-    user_id, other_id = make_user("agent").id, make_user("agent").id
+    user, other = make_user("agent"), make_user("agent")
+    user_id, other_id, token = user.id, other.id, users.start_session(user)
+    db.session.commit()
     db.session.expunge_all()
     with app.test_request_context("/"):
+        session[SESSION_TOKEN] = token
         loaded = login_manager._user_callback(str(user_id))
         assert loaded.id == user_id
         assert prefetched("unread_notifications", loaded) == 0

@@ -20,11 +20,6 @@ HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 @pytest.fixture
-def app_config():
-    return {"RATELIMIT_ENABLED": False}  # every demo user signs in from the same address
-
-
-@pytest.fixture
 def loaded(runner) -> str:
     result = runner.invoke(args=["demo", "--password", PASSWORD])
     assert result.exit_code == 0, result.output

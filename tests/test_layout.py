@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.conftest import sign_in
+
 ROLE_LINKS = {  # links only some roles have
     "/incidents/new": "agent", "/approvals": "agent", "/reports/delegation": "lead",
     "/admin/users": "admin", "/admin/authority": "admin", "/admin/grades": "admin",
@@ -24,8 +26,7 @@ def test_each_role_sees_its_own_menu_whoever_came_first(app, make_user, order):
     for role in order:
         user = make_user(role)
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+        sign_in(client, user)
         menu = _menu(client.get("/incidents/").get_data(as_text=True))
         for link, needed in ROLE_LINKS.items():
             assert (f'href="{link}"' in menu) == (RANK.index(role) >= RANK.index(needed)), \
@@ -50,8 +51,7 @@ def test_signed_out_pages_have_no_menu(client, make_user):
 def test_the_menu_follows_the_mount_point(app, make_user):
     user = make_user("admin")
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+    sign_in(client, user)
     plain = _menu(client.get("/incidents/").get_data(as_text=True))
     mounted = _menu(client.get("/incidents/", environ_overrides={"SCRIPT_NAME": "/ib"})
                     .get_data(as_text=True))

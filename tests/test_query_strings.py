@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from app import users
 from app.extensions import db
 from tests import test_auth
+from tests.conftest import sign_in
 
 world = test_auth.world  # one of everything a route may refer to
 
@@ -41,9 +42,7 @@ def get_routes(app, ids) -> list[str]:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_query_string_breaks_a_get_route(app, client, world, snapshot, data):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(world["admin"].id)
-        session["_fresh"] = True
+    sign_in(client, world["admin"])
     token = users.issue_token(world["admin"].email)
     db.session.commit()
     routes = get_routes(app, world["ids"])

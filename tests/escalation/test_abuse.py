@@ -17,7 +17,7 @@ from incidents.compensation.models import CompType
 from incidents.escalation import services
 from incidents.escalation.models import AbuseCase, AbuseOutcome, Notification
 from incidents.models import EventKind, TimelineEvent
-from tests.conftest import grade
+from tests.conftest import grade, sign_in
 
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -31,12 +31,6 @@ def on_shift(admin, user, role=None):
 def flagged_events(incident) -> list[TimelineEvent]:
     return list(db.session.scalars(select(TimelineEvent).where(
         TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.abuse_flagged)))
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from incidents import services as incident_services
 from incidents.escalation import services
 from incidents.escalation.models import EscalationStep, Notification
 from incidents.models import EventKind, Status, TimelineEvent
-from tests.conftest import grade
+from tests.conftest import grade, sign_in
 
 T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)  # Monday 10:00 in Seoul
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -272,9 +272,7 @@ def test_nobody_acknowledges_someone_elses_notification(team, api):
 def test_unread_count_appears_in_the_header(client, team):
     for n in range(3):
         open_incident(team, "Orange", at=T0 + timedelta(minutes=n))
-    with client.session_transaction() as session:
-        session["_user_id"] = str(team["lead"].id)
-        session["_fresh"] = True
+    sign_in(client, team["lead"])
     page = client.get("/inbox").get_data(as_text=True)
     assert '<span class="count-badge" aria-label="3 unread">3</span>' in page
     assert page.count("Orange checkout outage") >= 3
@@ -286,9 +284,7 @@ def test_unread_count_appears_in_the_header(client, team):
 def test_inbox_acknowledge_button_marks_shared(client, team):
     incident = open_incident(team, "Orange")
     [note] = notes(team["lead"])
-    with client.session_transaction() as session:
-        session["_user_id"] = str(team["lead"].id)
-        session["_fresh"] = True
+    sign_in(client, team["lead"])
     response = client.post(f"/inbox/{note.id}/ack")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/incidents/{incident.id}")

@@ -14,7 +14,7 @@ from app.models import Category, User
 from app.timeutil import as_utc, utcnow
 from incidents import services
 from incidents.models import AffectedCustomer, EventKind, Incident, Status, TimelineEvent
-from tests.conftest import grade
+from tests.conftest import grade, sign_in
 
 KOREAN_TITLE = "배탈 났어요 🤢 치킨 주문 후 — Café ñ"
 KOREAN_TEXT = "고객님께서 치킨을 드신 뒤 배탈이 나셨습니다 😷 中文 العربية 𝔘𝔫𝔦"
@@ -500,8 +500,7 @@ def test_language_choice_is_remembered_on_the_user(app, client, login):
     assert html_lang(client.get("/incidents/", headers={"Accept-Language": "en"})) == "ko"
     # A new browser session for the same person: the choice comes from their account.
     fresh = app.test_client()
-    with fresh.session_transaction() as session:
-        session["_user_id"] = str(me.id)
+    sign_in(fresh, me)
     assert html_lang(fresh.get("/incidents/", headers={"Accept-Language": "en"})) == "ko"
 
 
