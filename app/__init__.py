@@ -15,11 +15,19 @@ def create_app(config: dict | None = None) -> Flask:
     from app.config import load_config
 
     app.config.update(load_config(app.instance_path, config))
+    register_routing(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_routing(app: Flask) -> None:
+    from app import bounds, https
+
+    bounds.install(app)
+    https.install(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -47,7 +47,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # How many reverse proxies in front of the app to believe about scheme and address.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WTF_CSRF_TIME_LIMIT": None,
+        # The largest body any form or API call needs (a 100,000-character postmortem in
+        # Hangul is 300 KB); anything bigger is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024))),
         "INCIDENTS_PER_PAGE": 25,
         "EVENTS_PER_PAGE": 100,
         "ACTIONS_PER_PAGE": 50,

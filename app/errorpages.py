@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import is_api_request
-from app.errors import DomainError, StaleEdit
+from app.errors import Busy, Conflict, DomainError, StaleEdit, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
 from app.textcheck import bad_text
@@ -62,20 +63,68 @@ def init_app(app: Flask) -> None:
             return jsonify(err.to_dict()), err.status
         return render_template("error.html", status=err.status, message=err.message), err.status
 
+    # The handlers below run on a session whose flush or commit failed. It must be rolled
+    # back before anything else touches the database: the message's language comes from the
+    # signed-in user, and on PostgreSQL reading it on such a session raised again (a 500).
+
     @app.errorhandler(StaleDataError)
     def stale(_err):
-        # Two saves of the same incident raced; the second loses cleanly, not with a 500.
+        # Two decisions on the same record raced (two approvals, payments, status moves,
+        # edits); the version check let one through and the other loses cleanly.
+        db.session.rollback()
         return domain_error(StaleEdit(_("Someone changed this record at the same moment. "
-                                        "Nothing of yours was saved; reload and try again.")))
+                                        "Nothing of yours was saved; reload to see what "
+                                        "they did.")))
+
+    @app.errorhandler(IntegrityError)
+    def duplicate(_err):
+        # A unique rule refused a row that a simultaneous request wrote first (two
+        # postmortems for one incident, one incident made into two playbooks at once).
+        db.session.rollback()
+        return domain_error(Conflict(_("Someone did the same thing at the same moment, and "
+                                       "theirs was saved first. Nothing of yours was saved; "
+                                       "reload to see it.")))
+
+    @app.errorhandler(DataError)
+    def out_of_range(_err):
+        # The database refused a value (a number past its range); every field has its own
+        # bound, so this is the net under them, never a 500.
+        db.session.rollback()
+        return domain_error(ValidationFailed(_("A value is out of the range that can be "
+                                               "stored. Nothing was saved.")))
+
+    @app.errorhandler(OperationalError)
+    def busy(err: OperationalError):
+        db.session.rollback()
+        code = getattr(err.orig, "sqlstate", None) or ""
+        if code in ("40001", "40P01"):  # PostgreSQL: serialization failure, deadlock
+            return domain_error(StaleEdit(_("Someone changed this record at the same moment. "
+                                            "Nothing of yours was saved; reload to see what "
+                                            "they did.")))
+        if "database is locked" in str(err.orig):  # SQLite: the busy timeout ran out
+            response = make_response(domain_error(Busy(_(
+                "The database is busy; nothing was saved. Try again in a moment."))))
+            response.headers["Retry-After"] = "5"
+            return response
+        raise err
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if is_api_request():
             code = (err.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": err.description}}), err.code
-        # Werkzeug's stock descriptions are English only; error.html explains the status itself.
-        message = "" if err.description == type(err).description else err.description
-        return render_template("error.html", status=err.code, message=message), err.code
+            response = jsonify({"error": {"code": code, "message": err.description}})
+        else:
+            # Werkzeug's stock descriptions are English only; error.html explains the status.
+            message = "" if err.description == type(err).description else err.description
+            response = make_response(render_template("error.html", status=err.code,
+                                                     message=message))
+        response.status_code = err.code
+        # The exception's own headers go with the answer: Allow on a 405 (RFC 9110 requires
+        # it), Retry-After, WWW-Authenticate. Only the body, and so its type, is ours.
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.teardown_request
     def _rollback_unfinished(exc):
@@ -86,6 +135,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
+        if request.endpoint != "static":
+            # Pages and API answers show customers' names and contacts: no copy of them may
+            # stay in a shared browser's or proxy's cache after the person signs out.
+            headers.setdefault("Cache-Control", "no-store")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Content-Security-Policy",

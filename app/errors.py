@@ -47,3 +47,10 @@ class TransitionRefused(Conflict):
 
 class StaleEdit(Conflict):
     code = "stale_edit"
+
+
+class Busy(DomainError):
+    """The database could not take the write in time; the request may simply be sent again."""
+
+    status = 503
+    code = "busy"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from app import bounds
 from app.errors import Forbidden, NotFound, StaleEdit, TransitionRefused, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
@@ -125,14 +126,9 @@ def _clean(field: str, value: str | None, limit: int = TEXT_MAX, required: bool 
 def _detected_at(value: datetime | None, now: datetime) -> datetime:
     if value is None:
         return now
-    if value.tzinfo is None:
-        raise ValidationFailed(_("Some fields need attention."),
-                               {"detected_at": _("Give a time zone, e.g. 2026-11-22T09:30:00+09:00.")})
-    try:
-        value = as_utc(value)
-    except OverflowError:  # e.g. 9999-12-31T23:59-14:00 has no UTC equivalent
-        value = datetime.max.replace(tzinfo=UTC) if value.year > 2000 else \
-            datetime.min.replace(tzinfo=UTC)
+    # Bounded before converting: at the ends of the calendar (9999-12-31T23:59-14:00) an
+    # offset has no UTC equivalent.
+    value = bounds.check_moment(value, "detected_at")
     if value > now + FUTURE_SKEW:
         raise ValidationFailed(_("Some fields need attention."),
                                {"detected_at": _("Detection time cannot be in the future.")})
@@ -187,6 +183,9 @@ def require_role(actor: User, role: Role) -> None:
 # created: (actor, incident, extra, now); updated: (actor, incident, before, extra, now).
 created_hooks: list[Callable] = []
 updated_hooks: list[Callable] = []
+# (actor, incident, customer, now): a customer became known after the incident was opened;
+# what was published from it before (a postmortem in search, playbooks) must forget them too.
+customer_hooks: list[Callable] = []
 
 def create_incident(actor: User, *, title: str, grade: Grade, description: str = "",
                     category: Category | None = None, channel: Channel | None = None,
@@ -301,6 +300,8 @@ def add_customer(actor: User, incident: Incident, data: CustomerData,
     record_event(incident, actor, EventKind.customer_added, data={"customer_id": customer.id},
                  at=now)
     db.session.flush()
+    for hook in customer_hooks:
+        hook(actor, incident, customer, now)
     return customer
 
 

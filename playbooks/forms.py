@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from app.bounds import DayRange
+
 
 class SearchForm(FlaskForm):
     class Meta:
@@ -19,5 +21,5 @@ class SearchForm(FlaskForm):
     grade = SelectField(_l("Grade"), validators=[Optional()])
     category = SelectField(_l("Category"), validators=[Optional()])
     tag = StringField(_l("Tag"), validators=[Optional(), Length(max=40)])
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), DayRange()])
+    end = DateField(_l("To"), validators=[Optional(), DayRange()])

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import search, templating
+from app import bounds, search, templating
 from app.auth import role_required, safe_next
 from app.errors import DomainError
 from app.extensions import db
@@ -77,7 +77,7 @@ def similar():
 @bp.post("/playbooks/<int:playbook_id>/feedback")
 @role_required(Role.agent)
 def feedback(playbook_id: int):
-    incident_id = request.form.get("incident_id", type=int)
+    incident_id = bounds.id_or_none(request.form.get("incident_id", ""))
     action = request.form.get("action", "")
     if incident_id is None:
         abort(400)

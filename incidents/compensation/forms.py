@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.bounds import DayRange
 from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.compensation.models import CompType
@@ -41,5 +42,5 @@ class PeriodForm(Form):
     class Meta:
         csrf = False  # a GET report filter changes nothing
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To (inclusive)"), validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), DayRange()])
+    end = DateField(_l("To (inclusive)"), validators=[Optional(), DayRange()])

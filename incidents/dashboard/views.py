@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_timedelta
@@ -14,7 +14,9 @@ from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app import bounds
 from app.auth import role_required
+from app.bounds import DayRange
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import Form
@@ -44,8 +46,8 @@ class PeriodForm(Form):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To (inclusive)"), validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), DayRange()])
+    end = DateField(_l("To (inclusive)"), validators=[Optional(), DayRange()])
     category = SelectField(_l("Category"), validators=[Optional()])
 
 
@@ -53,8 +55,8 @@ class GrowthForm(Form):
     metric = StringField(_l("Figure"), default="orders", validators=[InputRequired(), Length(max=40)],
                          description=_l("orders, payments, signups, ..."))
     granularity = SelectField(_l("Per"), choices=[("week", _l("week")), ("month", _l("month"))])
-    start = DateField(_l("Starting"), validators=[InputRequired()])
-    value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=0)])
+    start = DateField(_l("Starting"), validators=[InputRequired(), DayRange()])
+    value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=0, max=10**12)])
 
 
 class GrowthUploadForm(Form):
@@ -62,13 +64,8 @@ class GrowthUploadForm(Form):
 
 
 def period(form: PeriodForm) -> tuple[datetime, datetime, date, date]:
-    end_day = form.end.data or datetime.now(UTC).date()
-    start_day = form.start.data or end_day - timedelta(days=29)
-    if start_day > end_day:
-        start_day, end_day = end_day, start_day
-    start = datetime.combine(start_day, time.min, tzinfo=UTC)
-    end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=UTC)
-    return start, end, start_day, end_day
+    start_day, end_day = bounds.form_period(form, default_days=30, today=datetime.now(UTC).date())
+    return bounds.day_start(start_day), bounds.day_end(end_day), start_day, end_day
 
 
 def _category(slug: str | None) -> Category | None:
@@ -237,7 +234,7 @@ def _import_csv(raw: bytes) -> int:
             continue
         try:
             metric, granularity, start_text, value = (c.strip() for c in row[:4])
-            start = date.fromisoformat(start_text)
+            start = bounds.check_day(date.fromisoformat(start_text), "start")
             if granularity == "month":
                 start = start.replace(day=1)
             metrics.add_growth(current_user, metric, start, _period_end(granularity, start),

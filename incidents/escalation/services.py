@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import bindparam, func, select, update
 
-from app import mail
+from app import bounds, mail
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
@@ -94,6 +94,8 @@ def add_override(actor: User, user: User, *, role: Role, start: datetime, end: d
     if start.tzinfo is None or end.tzinfo is None:
         raise ValidationFailed(_("Give times with a time zone offset."),
                                {"start": _("e.g. 2026-12-25T09:00:00+09:00")})
+    # Before any arithmetic: at the ends of the calendar an offset has no UTC equivalent.
+    start, end = bounds.check_moment(start, "start"), bounds.check_moment(end, "end")
     if end <= start:
         raise ValidationFailed(_("The override ends before it starts."),
                                {"end": _("End must be after start.")})

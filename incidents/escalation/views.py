@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app import bounds
 from app.auth import prefetched, role_required, user_extra
 from app.errors import DomainError
 from app.extensions import db
@@ -130,7 +131,7 @@ def abuse_outcome(incident_id: int):
     try:
         services.record_outcome(current_user, incident, request.form.get("outcome", ""),
                                 request.form.get("note", ""),
-                                request.form.get("compensation", type=int) or None)
+                                bounds.id_or_none(request.form.get("compensation", "")))
     except DomainError as err:
         db.session.rollback()
         flash(err.message + " " + " ".join(err.fields.values()), "error")
@@ -209,7 +210,7 @@ def oncall():
                                       end=_local(override_form.end.data),
                                       note=override_form.note.data or "")
             elif "remove" in request.form:
-                services.remove_shift(current_user, int(request.form["remove"]))
+                services.remove_shift(current_user, bounds.id_or_none(request.form["remove"]) or 0)
             else:
                 raise DomainError(_("Some fields need attention."))
         except (DomainError, ValueError) as err:

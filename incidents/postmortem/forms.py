@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.bounds import DayRange
 from app.forms import Form, SentOnce, storable
 from app.i18n import lazy_gettext as _l
 from incidents.postmortem.models import ActionKind
@@ -31,7 +32,7 @@ class ActionForm(SentOnce):
     title = StringField(_l("Action"), validators=[InputRequired(), Length(max=300), storable])
     owner = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ActionKind])
-    due_date = DateField(_l("Due"), validators=[Optional()])
+    due_date = DateField(_l("Due"), validators=[Optional(), DayRange()])
 
 
 class PlaybookForm(Form):
