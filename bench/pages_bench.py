@@ -32,6 +32,8 @@ PAGES = [
     ("incidents.create", "/incidents/new", ""),
     ("incidents.edit", "/incidents/{busiest}/edit", "the incident with the most events"),
     ("postmortem.edit", "/incidents/{postmortem}/postmortem", "a published postmortem"),
+    ("postmortem.version", "/incidents/{postmortem}/postmortem/versions/1",
+     "the first saved text of a published postmortem"),
     ("postmortem.make_playbook", "/incidents/{playbook_ready}/playbook",
      "a closed incident whose postmortem no playbook uses yet"),
     ("postmortem.actions", "/actions", "every open action item, 50 a page"),

@@ -369,7 +369,8 @@ ACTION_TITLES = ["배송 파트너 배차 로직 점검", "Add an alert on PG ap
 APOLOGY_BODY = ("{name} 고객님께,\n\n주문하신 상품과 관련하여 불편을 드려 진심으로 사과드립니다. "
                 "확인 결과 {cause} 재발하지 않도록 조치하겠습니다.\n\n{signer} 드림")
 N_PLAYBOOKS = 300
-SEED_VERSION = 2  # 2: compensations, apologies, postmortems, action items, playbooks, growth
+SEED_VERSION = 3  # 2: compensations, apologies, postmortems, action items, playbooks, growth;
+#                  3: postmortem versions and published texts
 
 
 def dashboard_summary(extra: dict[str, list[dict]], now: datetime) -> dict:
@@ -410,6 +411,7 @@ def dashboard_rows(rng: random.Random, incidents: list[dict], customers: list[di
     for customer_id, c in enumerate(customers, start=1):
         by_incident.setdefault(c["incident_id"], []).append(customer_id)
     comp, letters, versions, postmortems, actions = [], [], [], [], []
+    pm_versions: list[dict] = []
     types = list(COMP_TYPES)
     for inc in incidents:
         rank, iid, closed = inc["grade_rank"], inc["id"], inc["status"] == "closed"
@@ -484,15 +486,19 @@ def dashboard_rows(rng: random.Random, incidents: list[dict], customers: list[di
                 "findings": [], "created_by_id": inc["owner_id"], "created_at": created})
         if closed and rng.random() < POSTMORTEM_SHARE.get(rank, 0):
             written = inc["closed_at"] - timedelta(minutes=rng.uniform(10, 300))
+            body = ("## 요약\n" + _fill(rng, rng.choice(IMPACTS)) + "\n\n## 원인\n"
+                    + _fill(rng, rng.choice(CAUSES)) + "\n\n## 조치\n"
+                    + _fill(rng, rng.choice(RESOLUTIONS)))
             postmortems.append({
                 "incident_id": iid, "language": "ko" if rng.random() < 0.8 else "en",
-                "body": "## 요약\n" + _fill(rng, rng.choice(IMPACTS)) + "\n\n## 원인\n"
-                        + _fill(rng, rng.choice(CAUSES)) + "\n\n## 조치\n"
-                        + _fill(rng, rng.choice(RESOLUTIONS)),
+                "body": body, "published_body": body, "published_number": 1,
                 "status": "published", "created_by_id": inc["owner_id"], "created_at": written,
                 "updated_by_id": inc["owner_id"], "updated_at": written,
                 "published_by_id": rng.choice(approvers)["id"],
                 "published_at": min(written + timedelta(hours=rng.uniform(1, 72)), now), "version": 3})
+            # Ids follow insertion order into the empty table, as the playbooks' do below.
+            pm_versions.append({"postmortem_id": len(postmortems), "number": 1, "body": body,
+                                "created_by_id": inc["owner_id"], "created_at": written})
             for _ in range(rng.randint(1, 4)):
                 due = (written + timedelta(days=rng.uniform(7, 60))).date()
                 done = due < now.date() and rng.random() < 0.95 or rng.random() < 0.3
@@ -555,7 +561,8 @@ def dashboard_rows(rng: random.Random, incidents: list[dict], customers: list[di
                        "value": int(rng.uniform(20_000, 35_000)), "created_by_id": admin,
                        "created_at": now})
     return {"compensations": comp, "apology_letters": letters, "apology_versions": versions,
-            "postmortems": postmortems, "action_items": actions, "playbooks": playbooks,
+            "postmortems": postmortems, "postmortem_versions": pm_versions,
+            "action_items": actions, "playbooks": playbooks,
             "playbook_versions": pb_versions, "playbook_sources": sources, "growth_figures": growth}
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import User, enum_column
+from app.models import Role, User, enum_column
 from app.timeutil import utcnow
 from incidents.models import AffectedCustomer, Incident
 
@@ -44,6 +44,10 @@ class ApologyLetter(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_channel: Mapped[str] = mapped_column(String(40), default="")
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The bar for approval as it stood when drafted, raised (never lowered) while the letter
+    # waits: see services.approver_role and needs_senior_signer.
+    required_role: Mapped[Role | None] = enum_column(Role)
+    senior_signer_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
     incident: Mapped[Incident] = relationship()
     customer: Mapped[AffectedCustomer | None] = relationship()

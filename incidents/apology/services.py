@@ -20,6 +20,7 @@ from incidents.apology.models import ApologyLetter, ApologyVersion, Audience, Le
 from incidents.compensation.models import Compensation, CompStatus
 from incidents.models import AffectedCustomer, EventKind, Incident
 from incidents.services import record_event, require_role
+from incidents.services import updated_hooks as incident_updated_hooks
 
 BODY_MAX = 50_000
 CHANNELS = ("email", "sms", "chat", "phone", "post", "website", "social", "in_person")
@@ -100,7 +101,8 @@ def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
     body = drafting.render(facts)
     letter = ApologyLetter(incident=incident, audience=audience, customer=customer,
                            language=language, status=LetterStatus.draft, created_by=actor,
-                           created_at=now)
+                           created_at=now, senior_signer_required=False)
+    _raise_bar(letter)
     letter.versions.append(ApologyVersion(number=1, body=body, signatories=signers,
                                           findings=findings_for(body, language, signers),
                                           created_by=actor, created_at=now))
@@ -143,8 +145,32 @@ def edit(actor: User, letter: ApologyLetter, body: str, signatory_emails: list[s
     return letter
 
 
+def _role_for(audience: Audience) -> Role:
+    return Role.manager if audience == Audience.public else Role.lead
+
+
+def _grave(incident: Incident) -> bool:
+    return incident.grade.name.lower() == "red"
+
+
 def approver_role(letter: ApologyLetter) -> Role:
-    return Role.manager if letter.audience == Audience.public else Role.lead
+    """The least role that may approve `letter` now, never less than was asked when it was
+    drafted (or since, while it waited)."""
+    needed = _role_for(letter.audience)
+    floor = letter.required_role or needed
+    return floor if floor.rank >= needed.rank else needed
+
+
+def needs_senior_signer(letter: ApologyLetter) -> bool:
+    """A public notice for a Red incident is also signed by a manager or admin; once asked,
+    lowering the grade before approval does not take that back."""
+    return letter.audience == Audience.public and (letter.senior_signer_required
+                                                   or _grave(letter.incident))
+
+
+def _raise_bar(letter: ApologyLetter) -> None:
+    letter.required_role = approver_role(letter)
+    letter.senior_signer_required = needs_senior_signer(letter)
 
 
 def approval_problems(letter: ApologyLetter) -> list[str]:
@@ -153,7 +179,7 @@ def approval_problems(letter: ApologyLetter) -> list[str]:
     signers = letter.current.signatories
     if not signers:
         problems.append(_("A letter cannot be approved without a named signatory."))
-    if letter.audience == Audience.public and letter.incident.grade.name.lower() == "red":
+    if needs_senior_signer(letter):
         ids = [s["user_id"] for s in signers]
         seniors = db.session.scalars(select(User).where(User.id.in_(ids), User.role.in_(
             (Role.manager, Role.admin)))).all() if ids else []
@@ -209,6 +235,19 @@ def mark_sent(actor: User, letter: ApologyLetter, channel: str,
         "letter_id": letter.id, "channel": channel, "version": letter.approved_version})
     db.session.flush()
     return letter
+
+
+def _on_incident_updated(actor, incident: Incident, before: dict, extra: dict, now) -> None:
+    """A graver grade raises the bar for letters still waiting for approval."""
+    if before["grade"] != incident.grade.name:
+        for letter in db.session.scalars(select(ApologyLetter).where(
+                ApologyLetter.incident_id == incident.id,
+                ApologyLetter.status == LetterStatus.draft)):
+            _raise_bar(letter)
+        db.session.flush()
+
+
+incident_updated_hooks.append(_on_incident_updated)
 
 
 # The incident page's list of letters, built once: each letter's customer and number of

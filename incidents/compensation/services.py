@@ -31,6 +31,7 @@ from incidents.compensation.models import (
 from incidents.compensation.report import Row
 from incidents.models import EventKind, Incident, Status
 from incidents.services import close_check, record_event, require_role
+from incidents.services import updated_hooks as incident_updated_hooks
 
 AMOUNT_MAX = 10**13
 CURRENCY_KEY = "policy_currency"
@@ -90,6 +91,22 @@ def required_role(rule: AuthorityRule, amount: int) -> Role:
         if limit is not None and amount <= limit:
             return role
     return Role.admin
+
+
+def higher(a: Role, b: Role) -> Role:
+    return a if a.rank >= b.rank else b
+
+
+def deciding_role(comp: Compensation, rule: AuthorityRule | None = None) -> Role:
+    """The least role that may decide `comp` now: what the policy and the incident's grade
+    ask today, but never less than what was asked when it was proposed. Lowering the grade
+    or the policy for a moment must not let a junior role decide a senior's proposal."""
+    rule = rule if rule is not None else rule_for(comp.type, comp.incident.grade)
+    return higher(comp.required_role, required_role(rule, comp.amount))
+
+
+def may_decide(user: User, comp: Compensation, rule: AuthorityRule | None = None) -> bool:
+    return user.active and user.role.at_least(deciding_role(comp, rule))
 
 
 def own_limits(user: User, grade: Grade) -> dict[CompType, tuple[int | None, int | None]]:
@@ -189,9 +206,8 @@ def _expect(comp: Compensation, *allowed: CompStatus) -> None:
 
 
 def _refuse_above_limit(actor: User, comp: Compensation) -> None:
-    rule = rule_for(comp.type, comp.incident.grade)
-    if not may_approve(actor, rule, comp.amount):
-        needed = required_role(rule, comp.amount)
+    needed = deciding_role(comp)
+    if not may_decide(actor, comp):
         raise AuthorityExceeded(
             _("%(amount)s is above what your role may approve for %(type)s on a %(grade)s "
               "incident; a %(role)s must decide.", amount=format_money(comp.amount, comp.currency),
@@ -328,12 +344,27 @@ def set_policy(actor: User, currency: str, rules: list[RuleData]) -> list[Author
         rule.self_serve, rule.agent, rule.lead, rule.manager = (
             data.self_serve, data.agent, data.lead, data.manager)
     db.session.flush()
-    # Waiting proposals move to the queue of whoever the new policy says decides them.
-    for comp in db.session.scalars(select(Compensation).where(
-            Compensation.status == CompStatus.proposed)):
-        comp.required_role = required_role(rule_for(comp.type, comp.incident.grade), comp.amount)
-    db.session.flush()
+    # A waiting proposal moves up to a more senior queue if the new policy asks for more;
+    # it never moves down: the bar set when it was proposed stays.
+    _raise_waiting(select(Compensation).where(Compensation.status == CompStatus.proposed))
     return policy_rules()
+
+
+def _raise_waiting(query) -> None:
+    for comp in db.session.scalars(query):
+        comp.required_role = deciding_role(comp)
+    db.session.flush()
+
+
+def _on_incident_updated(actor, incident: Incident, before: dict, extra: dict, now) -> None:
+    """A more urgent grade raises the bar for proposals waiting on the incident (a lower
+    one leaves it where it was)."""
+    if before["grade"] != incident.grade.name:
+        _raise_waiting(select(Compensation).where(Compensation.incident_id == incident.id,
+                                                  Compensation.status == CompStatus.proposed))
+
+
+incident_updated_hooks.append(_on_incident_updated)
 
 
 # --- the delegation report ---------------------------------------------------------------------

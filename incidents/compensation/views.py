@@ -3,13 +3,13 @@ the delegation report and the authority policy."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import idempotency
+from app import bounds, idempotency
 from app.auth import role_required
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
@@ -39,8 +39,8 @@ def compensation_panel(incident, user, forms) -> dict:
     for comp in comps:
         allowed = []
         if user.can(Role.agent):
-            if comp.status == CompStatus.proposed and services.may_approve(
-                    user, rules[comp.type], comp.amount):
+            if comp.status == CompStatus.proposed and services.may_decide(
+                    user, comp, rules[comp.type]):
                 allowed += ["approve", "reject"]
             if comp.status == CompStatus.approved:
                 allowed.append("pay")
@@ -208,15 +208,7 @@ def approvals(code: int = 200):
 
 
 def _period(form: PeriodForm) -> tuple[date, date]:
-    end = form.end.data or datetime.now(UTC).date()
-    start = form.start.data or end - timedelta(days=89)
-    if start > end:
-        start, end = end, start
-    return start, end
-
-
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return bounds.form_period(form, default_days=90, today=datetime.now(UTC).date())
 
 
 @bp.get("/reports/delegation")
@@ -225,7 +217,7 @@ def delegation():
     form = PeriodForm(request.args)
     form.validate()
     start, end = _period(form)
-    groups = services.delegation_report(_utc(start), _utc(end + timedelta(days=1)))
+    groups = services.delegation_report(bounds.day_start(start), bounds.day_end(end))
     currency = services.policy_currency()
     if request.args.get("format") == "csv":
         return Response(report.to_csv(groups, currency), mimetype="text/csv", headers={

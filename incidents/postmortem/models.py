@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -35,13 +35,37 @@ class Postmortem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    # What readers, search and playbooks see: the text as last published. `body` is the
+    # working text; edits to a published postmortem wait there until a lead publishes them.
+    published_body: Mapped[str | None] = mapped_column(Text)
+    published_number: Mapped[int | None] = mapped_column(Integer)  # its PostmortemVersion
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock, not a text version
 
     incident: Mapped[Incident] = relationship()
     updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
     published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def unpublished_changes(self) -> bool:
+        return self.status == PostmortemStatus.published and self.body != self.published_body
+
+
+class PostmortemVersion(db.Model):
+    """Every saved text of a postmortem, kept: published work is never rewritten in place."""
+
+    __tablename__ = "postmortem_versions"
+    __table_args__ = (UniqueConstraint("postmortem_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    created_by: Mapped[User] = relationship(lazy="joined")
 
 
 class ActionKind(enum.Enum):

@@ -16,11 +16,19 @@ from app.i18n import gettext as _
 from app.i18n import localtime
 from app.models import Role, User
 from app.pagination import paginate_rows
+from app.templating import role_label
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.apology import services as apology_services
 from incidents.models import EventKind, Incident, TimelineEvent
-from incidents.postmortem.models import ActionItem, ActionKind, ActionStatus, Postmortem, PostmortemStatus
+from incidents.postmortem.models import (
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    Postmortem,
+    PostmortemStatus,
+    PostmortemVersion,
+)
 from incidents.services import close_check, record_event, require_role
 from incidents.timeline import describe_event
 
@@ -129,13 +137,36 @@ def start(actor: User, incident: Incident, language: str, now: datetime | None =
                     updated_by=actor, updated_at=now)
     db.session.add(pm)
     db.session.flush()
+    _keep_version(actor, pm, now)
     record_event(incident, actor, EventKind.postmortem_saved, at=now, data={"created": True})
     return pm
 
 
+# The role that publishes is the role that may change what was published.
+PUBLISHER = TRANSITIONS[(PostmortemStatus.in_review, PostmortemStatus.published)]
+
+_LAST_NUMBER = select(func.max(PostmortemVersion.number)).where(
+    PostmortemVersion.postmortem_id == bindparam("pm_id"))
+
+
+def _keep_version(actor: User, pm: Postmortem, now: datetime) -> PostmortemVersion:
+    number = (db.session.scalar(_LAST_NUMBER, {"pm_id": pm.id}) or 0) + 1
+    version = PostmortemVersion(postmortem_id=pm.id, number=number, body=pm.body,
+                                created_by_id=actor.id, created_at=now)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
 def save(actor: User, pm: Postmortem, body: str, expected_version: int | None = None,
          now: datetime | None = None) -> Postmortem:
+    """Save the working text as a new version. A published postmortem stays as published
+    (in search, in playbooks, for readers) until a lead publishes the new text."""
     require_role(actor, Role.agent)
+    if pm.status == PostmortemStatus.published and not actor.can(PUBLISHER):
+        raise Forbidden(_("This postmortem is published; only a %(role)s or above may change "
+                          "it. Ask one to make the change, or to move it back to draft.",
+                          role=role_label(PUBLISHER)))
     if expected_version is not None and expected_version != pm.version:
         raise StaleEdit(_("Someone saved this postmortem while you were editing. Your text was "
                           "not saved; copy it, reload, and apply it again."))
@@ -145,14 +176,23 @@ def save(actor: User, pm: Postmortem, body: str, expected_version: int | None = 
     now = now or utcnow()
     pm.body, pm.updated_by, pm.updated_at = body, actor, now
     db.session.flush()
-    record_event(pm.incident, actor, EventKind.postmortem_saved, at=now, data={})
-    if pm.status == PostmortemStatus.published:
-        search.enqueue(DOC_TYPE, pm.id)
+    version = _keep_version(actor, pm, now)
+    record_event(pm.incident, actor, EventKind.postmortem_saved, at=now,
+                 data={"version": version.number,
+                       "unpublished": pm.status == PostmortemStatus.published})
     return pm
+
+
+def _publish_text(actor: User, pm: Postmortem, now: datetime) -> None:
+    pm.published_body, pm.published_by, pm.published_at = pm.body, actor, now
+    pm.published_number = db.session.scalar(_LAST_NUMBER, {"pm_id": pm.id})
+    search.enqueue(DOC_TYPE, pm.id)
 
 
 def set_status(actor: User, pm: Postmortem, target: PostmortemStatus,
                now: datetime | None = None) -> Postmortem:
+    if (pm.status, target) == (PostmortemStatus.published, PostmortemStatus.published):
+        return republish(actor, pm, now)
     needed = TRANSITIONS.get((pm.status, target))
     if needed is None:
         raise Conflict(_("A postmortem cannot go from %(a)s to %(b)s.", a=pm.status.value,
@@ -163,21 +203,56 @@ def set_status(actor: User, pm: Postmortem, target: PostmortemStatus,
     old = pm.status
     pm.status = target
     if target == PostmortemStatus.published:
-        pm.published_by, pm.published_at = actor, now
+        _publish_text(actor, pm, now)
+    else:
+        search.enqueue(DOC_TYPE, pm.id)  # out of search while it is not published
+    db.session.flush()
+    data = {"from": old.value, "to": target.value}
+    if target == PostmortemStatus.published:
+        data["version"] = pm.published_number
+    record_event(pm.incident, actor, EventKind.postmortem_status, at=now, data=data)
+    return pm
+
+
+def republish(actor: User, pm: Postmortem, now: datetime | None = None) -> Postmortem:
+    """Publish the changes saved since a published postmortem was published."""
+    if not actor.can(PUBLISHER):
+        raise Forbidden(_("Only a %(role)s or above may do this.", role=PUBLISHER.value))
+    if not pm.unpublished_changes:
+        raise Conflict(_("This postmortem is already published, and nothing has changed "
+                         "since."))
+    now = now or utcnow()
+    _publish_text(actor, pm, now)
     db.session.flush()
     record_event(pm.incident, actor, EventKind.postmortem_status, at=now,
-                 data={"from": old.value, "to": target.value})
-    search.enqueue(DOC_TYPE, pm.id)
+                 data={"from": "published", "to": "published", "version": pm.published_number})
     return pm
 
 
 def publish(actor: User, pm: Postmortem) -> Postmortem:
-    """Straight to published (review is a step, not a gate, for a lead)."""
+    """Straight to published (review is a step, not a gate, for a lead); a published
+    postmortem with saved changes publishes them."""
     if pm.status == PostmortemStatus.draft:
         set_status(actor, pm, PostmortemStatus.in_review)
     if pm.status != PostmortemStatus.published:
         set_status(actor, pm, PostmortemStatus.published)
+    elif pm.unpublished_changes:
+        republish(actor, pm)
     return pm
+
+
+def versions(pm: Postmortem) -> list[PostmortemVersion]:
+    """Every saved text, newest first, without the bodies' weight on the list page."""
+    return list(db.session.scalars(select(PostmortemVersion).where(
+        PostmortemVersion.postmortem_id == pm.id).order_by(PostmortemVersion.number.desc())))
+
+
+def get_version(pm: Postmortem, number: int) -> PostmortemVersion:
+    found = db.session.scalar(select(PostmortemVersion).where(
+        PostmortemVersion.postmortem_id == pm.id, PostmortemVersion.number == number))
+    if found is None:
+        raise NotFound(_("This postmortem has no version %(n)s.", n=number))
+    return found
 
 
 @close_check
@@ -200,9 +275,11 @@ def customer_pii(incident: Incident) -> list[str]:
 def _document(pm: Postmortem) -> search.Document:
     incident = pm.incident
     return search.Document(
-        type=DOC_TYPE, id=pm.id, title=incident.title, body=pm.body, grade=incident.grade.name,
+        type=DOC_TYPE, id=pm.id, title=incident.title, body=pm.published_body or "",
+        grade=incident.grade.name,
         category=incident.category.slug if incident.category else "", tags=[],
-        date=pm.published_at, extra={"incident_id": incident.id}, known_pii=customer_pii(incident))
+        date=pm.published_at, extra={"incident_id": incident.id}, known_pii=customer_pii(incident),
+        language=pm.language)
 
 
 def _load(ids: list[int]) -> dict[int, search.Document | None]:

@@ -97,8 +97,21 @@ def edit(incident_id: int):
         pm = services.get_for_incident(incident_id)
     transitions = [t for (s, t), role in services.TRANSITIONS.items()
                    if s == pm.status and current_user.can(role)]
+    if pm.unpublished_changes and current_user.can(services.PUBLISHER):
+        transitions.insert(0, PostmortemStatus.published)
+    # Published work is changed by those who may publish it; the others read it.
+    editable = current_user.can(Role.agent) and (
+        pm.status != PostmortemStatus.published or current_user.can(services.PUBLISHER))
     return render_template("postmortem/edit.html", pm=pm, form=form, transitions=transitions,
-                           incident=pm.incident), code
+                           incident=pm.incident, editable=editable,
+                           versions=services.versions(pm)), code
+
+
+@bp.get("/incidents/<int:incident_id>/postmortem/versions/<int:number>")
+def version(incident_id: int, number: int):
+    pm = services.get_for_incident(incident_id)
+    return render_template("postmortem/version.html", pm=pm, incident=pm.incident,
+                           version=services.get_version(pm, number))
 
 
 @bp.post("/incidents/<int:incident_id>/postmortem/status")
@@ -133,6 +146,8 @@ def _saved(d: dict) -> Markup:
 
 @timeline.describer("postmortem_status")
 def _status(d: dict) -> Markup:
+    if d.get("from") == d.get("to") == "published":
+        return timeline.gettext("published version %(n)s of the postmortem", n=d.get("version"))
     return timeline.gettext("moved the postmortem to %(status)s", status=pm_status_label(d.get("to", "")))
 
 

@@ -324,7 +324,7 @@ def test_only_admin_may_put_the_policy(role, team, snapshot):
     assert snapshot() == before
 
 
-def test_put_policy_changes_limits_and_reroutes_waiting(team, incident):
+def test_put_policy_changes_limits_for_new_proposals_only(team, incident):
     agent = team["agent"]
     waiting = created(agent.post(url(incident), json={"type": "refund", "amount": 80_000}))
     assert waiting.required_role == "lead"
@@ -337,11 +337,15 @@ def test_put_policy_changes_limits_and_reroutes_waiting(team, incident):
     assert (refund_blue.self_serve, refund_blue.agent, refund_blue.lead, refund_blue.manager) == (
         1_000, 100_000, 500_000, None)
     assert len(policy.rules) == 24  # the other rules stay as they were
+    # The waiting proposal keeps the bar it was proposed under: a lead's.
     lead_queue = QueueOut.model_validate(team["lead"].get("/api/v1/approvals").get_json())
-    assert lead_queue.items == []
-    listing = QueueOut.model_validate(agent.get(url(incident)).get_json())
-    assert listing.items[0].required_role == "agent"
-    ok(agent.post(f"/api/v1/compensations/{waiting.id}/approve", json={}))
+    assert [c.id for c in lead_queue.items] == [waiting.id]
+    refused = agent.post(f"/api/v1/compensations/{waiting.id}/approve", json={})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["required_role"] == "lead"
+    ok(team["lead"].post(f"/api/v1/compensations/{waiting.id}/approve", json={}))
+    assert created(agent.post(url(incident), json={"type": "refund", "amount": 80_000})
+                   ).status == CompStatus.approved  # new proposals: the new limit
     self_serve = created(agent.post(url(incident), json={"type": "refund", "amount": 1_000,
                                                          "approve": False}))
     assert self_serve.approved_by == "policy"

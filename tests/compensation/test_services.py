@@ -337,7 +337,7 @@ def test_queue_holds_exactly_the_roles_proposals_oldest_first(person, incident, 
 
 # --- the policy moves waiting proposals -------------------------------------------------------
 
-def test_policy_change_reroutes_waiting_proposals(person, incident):
+def test_policy_change_raises_but_never_lowers_the_bar_of_waiting_proposals(person, incident):
     agent, admin = person("agent"), person("admin")
     waiting = propose(agent, incident, 60_000)
     approved = propose(agent, incident, 40_000)
@@ -352,9 +352,16 @@ def test_policy_change_reroutes_waiting_proposals(person, incident):
     services.set_policy(admin, "KRW", [services.RuleData(
         CompType.refund, grade("Blue"), None, 60_000, 300_000, 3_000_000)])
     db.session.commit()
-    assert waiting.required_role == Role.agent
-    services.approve(agent, waiting)
+    # A looser policy is for what is proposed from now on; this one was proposed when a
+    # manager had to decide it, and a manager still does.
+    assert waiting.required_role == Role.manager
+    with pytest.raises(services.AuthorityExceeded):
+        services.approve(agent, waiting)
+    with pytest.raises(services.AuthorityExceeded):
+        services.approve(person("lead"), waiting)
+    services.approve(person("manager"), waiting)
     assert waiting.status == CompStatus.approved
+    assert propose(agent, incident, 60_000).status == CompStatus.approved  # the new limit
 
 
 def test_currency_change_waits_for_open_compensations(person, incident):

@@ -63,6 +63,10 @@ def required(rule: tuple, amount: int) -> str:
                 "admin")
 
 
+def senior(a: str, b: str) -> str:
+    return max(a, b, key=ROLES.index)
+
+
 @dataclass
 class Shadow:
     """What the model expects of one compensation."""
@@ -73,6 +77,7 @@ class Shadow:
     currency: str
     status: str
     approvals: list[tuple] = field(default_factory=list)  # (approver role or "policy", limit)
+    floor: str = "agent"  # the least role that was ever required to decide it: never lowered
 
 
 def outcome(expected: set[type], act) -> object | None:
@@ -176,7 +181,8 @@ def test_random_action_sequences_keep_compensations_sound(app, make_incident):
             if comp is None:
                 return
             policy_rule = self.limits_of(comp_type, grade_name)
-            shadow = Shadow(comp.id, grade_name, comp_type, amount, self.currency, "proposed")
+            shadow = Shadow(comp.id, grade_name, comp_type, amount, self.currency, "proposed",
+                            floor=required(policy_rule, amount))
             self_serve = policy_rule[0]
             if self_serve is not None and amount <= self_serve:
                 shadow.status = "approved"
@@ -209,7 +215,9 @@ def test_random_action_sequences_keep_compensations_sound(app, make_incident):
             if action in ("approve", "reject"):
                 if shadow.status != "proposed":
                     expected.add(Conflict)
-                if not may_decide(policy_rule, role, shadow.amount):
+                # Today's policy, and never less than what was required when it was proposed.
+                below_floor = role != "admin" and ROLES.index(role) < ROLES.index(shadow.floor)
+                if not may_decide(policy_rule, role, shadow.amount) or below_floor:
                     expected.add(services.AuthorityExceeded)
                 if action == "reject" and not reason.strip():
                     expected.add(ValidationFailed)
@@ -254,6 +262,10 @@ def test_random_action_sequences_keep_compensations_sound(app, make_incident):
             self.currency = currency
             for t, g, *values in changes:
                 self.policy[(t, g)] = tuple(values)
+            for shadow in self.comps:  # a stricter policy raises the bar of waiting proposals
+                if shadow.status == "proposed":
+                    shadow.floor = senior(shadow.floor, required(self.limits_of(shadow),
+                                                                 shadow.amount))
 
         def do_close(self, data):
             role = data.draw(st.sampled_from(ROLES), label="role")
@@ -294,8 +306,10 @@ def test_random_action_sequences_keep_compensations_sound(app, make_incident):
                         None, None, None)
                     assert comp.rejected_at is None and comp.paid_at is None
                     assert comp.cancelled_at is None
-                    # Waiting proposals follow the policy in force.
-                    assert comp.required_role.value == required(self.limits_of(shadow), comp.amount)
+                    # Waiting proposals follow a stricter policy, never a looser one.
+                    assert comp.required_role.value == shadow.floor
+                    assert ROLES.index(shadow.floor) >= ROLES.index(
+                        required(self.limits_of(shadow), comp.amount))
                 if status in ("approved", "paid"):
                     assert comp.approved_at is not None
                     assert comp.approved_via in ("policy", "role")

@@ -172,7 +172,8 @@ def test_agent_asks_for_review_but_only_a_lead_publishes(incident, agent, lead, 
     kinds = db.session.scalars(select(TimelineEvent.data).where(
         TimelineEvent.incident_id == incident.id,
         TimelineEvent.kind == EventKind.postmortem_status).order_by(TimelineEvent.id)).all()
-    assert kinds == [{"from": "draft", "to": "in_review"}, {"from": "in_review", "to": "published"}]
+    assert kinds == [{"from": "draft", "to": "in_review"},
+                     {"from": "in_review", "to": "published", "version": 1}]
 
 
 def test_viewer_may_not_start_or_save(incident, agent, make_user):
