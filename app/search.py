@@ -139,6 +139,7 @@ class Document:
     date: datetime | None = None
     extra: dict = field(default_factory=dict)
     known_pii: list[str] = field(default_factory=list)  # removed before indexing
+    language: str = "en"  # of the text: the marker for removed personal data reads in it
 
     @property
     def key(self) -> str:
@@ -176,11 +177,15 @@ def plain(markdown_text: str) -> str:
 
 
 def _fields(doc: Document) -> dict:
-    title = redact.clean(doc.title, doc.known_pii)
-    body = plain(redact.clean(doc.body, doc.known_pii))
+    marker = redact.marker_for(doc.language)
+    title = redact.clean(doc.title, doc.known_pii, marker=marker)
+    body = plain(redact.clean(doc.body, doc.known_pii, marker=marker))
+    # A tag is a whole value: one that holds personal data is left out, not marked.
+    tags = [t.strip().lower() for t in doc.tags
+            if t.strip() and not redact.redact(t, doc.known_pii)[1]]
     return {"key": doc.key, "type": doc.type, "title": title, "body": body,
             "grade": doc.grade or "", "category": doc.category or "",
-            "tags": ",".join(t.strip().lower() for t in doc.tags if t.strip()),
+            "tags": ",".join(tags),
             "date": as_utc(doc.date).replace(tzinfo=None) if doc.date else None,
             "extra": doc.extra}
 

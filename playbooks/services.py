@@ -84,16 +84,56 @@ def known_pii(playbook: Playbook | None, extra: Iterable[str] = ()) -> list[str]
 
 
 def redacted(data: PlaybookData, known: Iterable[str]) -> tuple[PlaybookData, list[redact.Removed]]:
-    """The same content with personal data replaced by a neutral marker, and what went."""
+    """The same content with personal data replaced by a marker in the playbook's language,
+    and what went. A tag that held personal data goes altogether: a marker is no tag."""
     known = list(known)
+    marker = redact.marker_for(data.language)
     removed: list[redact.Removed] = []
     cleaned = PlaybookData(**{**vars(data)})
     for name, value in data.texts().items():
-        text, gone = redact.redact(value or "", known)
+        text, gone = redact.redact(value or "", known, marker=marker)
         setattr(cleaned, name, text)
         removed += gone
+    cleaned.tags = []
+    for tag in data.tags:
+        _text, gone = redact.redact(tag, known, marker=marker)
+        removed += gone
+        if not gone:
+            cleaned.tags.append(tag)
     unique = list(dict.fromkeys(removed))
     return cleaned, unique
+
+
+def _data_of(playbook: Playbook) -> PlaybookData:
+    return PlaybookData(**{name: getattr(playbook, name) for name in ("title", *TEXT_FIELDS)},
+                        tags=list(playbook.tags or []), language=playbook.language,
+                        grade=playbook.grade, category=playbook.category)
+
+
+def scrub(playbook: Playbook, known: Iterable[str], now: datetime | None = None,
+          ) -> list[redact.Removed]:
+    """Remove personal data learnt after publishing (a customer added to a source incident)
+    from the playbook and from every earlier version of it, which readers can open too. The
+    current text becomes a new version, so the change shows in its history."""
+    known = list(known)
+    cleaned, removed = redacted(_data_of(playbook), known)
+    if removed:
+        _apply(playbook, cleaned)
+        playbook.updated_at = now or utcnow()
+        _version(playbook, None, _("personal data removed"), playbook.updated_at)
+    for version in playbook.versions:
+        content = dict(version.content or {})
+        data = PlaybookData(**{name: content.get(name) or "" for name in ("title", *TEXT_FIELDS)},
+                            tags=list(content.get("tags") or []),
+                            language=content.get("language") or playbook.language)
+        clean_data, gone = redacted(data, known)
+        if gone:
+            content.update(clean_data.texts(), tags=clean_data.tags)
+            version.content = content  # a new dict, so the JSON column is written
+            removed += gone
+    db.session.flush()
+    search.enqueue(DOC_TYPE, playbook.id)
+    return list(dict.fromkeys(removed))
 
 
 def _apply(playbook: Playbook, data: PlaybookData) -> None:
@@ -156,12 +196,14 @@ def _require_lead(actor: User) -> None:
 # --- search -------------------------------------------------------------------------------------
 
 def _document(p: Playbook) -> search.Document:
+    # Its text was cleaned of its customers on publishing and again whenever a source incident
+    # learnt of another (scrub); the index still removes e-mails and phones it finds.
     body = "\n\n".join(getattr(p, f) for f in TEXT_FIELDS if getattr(p, f))
     return search.Document(
         type=DOC_TYPE, id=p.id, title=p.title, body=body, grade=p.grade.name if p.grade else "",
         category=p.category.slug if p.category else "", tags=list(p.tags or []),
         date=p.updated_at, extra={"steps": p.steps[:600], "recurrence": p.recurrence_count},
-        known_pii=[])
+        known_pii=[], language=p.language)
 
 
 def _load(ids: list[int]) -> dict[int, search.Document | None]:

@@ -10,12 +10,14 @@ from flask import url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from app import search
 from app.errors import Conflict
 from app.extensions import db
 from app.i18n import gettext as _
 from app.models import Role, User
 from app.money import format_money
 from app.templating import role_label
+from incidents import services as incident_services
 from incidents.apology.models import ApologyLetter, LetterStatus
 from incidents.compensation import services as comp_services
 from incidents.compensation.forms import TYPE_LABELS
@@ -42,8 +44,20 @@ def _source_links(playbook: Playbook) -> list[tuple[str, str]]:
             for i in sources(playbook)]
 
 
+def _forget_new_customer(actor, incident: Incident, customer, now) -> None:
+    """A customer recorded after publishing: the published postmortem is indexed again
+    without them, and the playbooks made from the incident are scrubbed of them."""
+    pm = pm_services.for_incident(incident.id)
+    if pm is not None and pm.status == PostmortemStatus.published:
+        search.enqueue(pm_services.DOC_TYPE, pm.id)
+    for playbook in db.session.scalars(select(Playbook).join(PlaybookSource).where(
+            PlaybookSource.incident_id == incident.id)):
+        playbook_services.scrub(playbook, _pii_of_sources(playbook), now=now)
+
+
 playbook_services.pii_sources.append(_pii_of_sources)
 playbook_services.source_providers.append(_source_links)
+incident_services.customer_hooks.append(_forget_new_customer)
 
 
 def section(markdown: str, names: tuple[str, ...]) -> str:
@@ -102,7 +116,8 @@ def _content(incident: Incident, language: str) -> playbook_services.PlaybookDat
         TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.action)
         .order_by(TimelineEvent.created_at))
     numbered = "\n".join(f"{i}. {e.body}" for i, e in enumerate(actions, start=1))
-    letter = section(pm.body, names["letter"])
+    published = pm.published_body or ""  # never a change a lead has not published
+    letter = section(published, names["letter"])
     # A blank line between: without it Markdown runs the numbered steps into the letter.
     steps = [part for part in (letter, numbered) if part]
     comps = db.session.scalars(select(Compensation).where(
@@ -121,7 +136,7 @@ def _content(incident: Incident, language: str) -> playbook_services.PlaybookDat
                        name=incident.owner.name, title=incident.owner.title)
     return playbook_services.PlaybookData(
         title=incident.title,
-        summary=section(pm.body, names["summary"]) or incident.description,
+        summary=section(published, names["summary"]) or incident.description,
         symptoms="\n\n".join(t for t in (incident.description, incident.impact) if t),
         steps="\n\n".join(steps) or incident.resolution,
         authority=_authority_text(incident, language),
