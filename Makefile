@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev test test-pg test-browser bench demo lint install install-dev postgres chromium wrk translations clean
+.PHONY: run dev test test-pg test-browser api-fuzz bench demo lint install install-dev postgres chromium wrk translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test-pg: install-dev postgres
 
 test-browser: install-dev chromium
 	$(BIN)/python -m pytest -m browser
+
+# Schemathesis against a throw-away server and database: every operation of the API's own
+# OpenAPI document, as a viewer, an agent and an admin (tests/api_fuzz/run.py).
+api-fuzz: install-dev
+	$(BIN)/python tests/api_fuzz/run.py
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from app.api import api_user, created_once, endpoint
+from app.api import api_user, created_once, endpoint, iso
 from app.extensions import db
 from app.models import Role, User
-from app.timeutil import as_utc
 from incidents import services
 from incidents.escalation.models import AbuseCase
 from incidents.models import AffectedCustomer, EventKind, Incident, TimelineEvent
@@ -37,11 +36,6 @@ def _person(user: User | None) -> dict | None:
     return {"email": user.email, "name": user.name, "title": user.title}
 
 
-def _iso(value):
-    value = as_utc(value)
-    return value.isoformat() if value else None
-
-
 def incident_dict(incident: Incident, user: User) -> dict:
     return {
         "id": incident.id, "title": incident.title, "description": incident.description,
@@ -49,10 +43,10 @@ def incident_dict(incident: Incident, user: User) -> dict:
         "category": incident.category.slug if incident.category else None,
         "channel": incident.channel.value if incident.channel else None,
         "status": incident.status.value,
-        "detected_at": _iso(incident.detected_at), "created_at": _iso(incident.created_at),
-        "updated_at": _iso(incident.updated_at), "shared_at": _iso(incident.shared_at),
-        "mitigated_at": _iso(incident.mitigated_at), "resolved_at": _iso(incident.resolved_at),
-        "closed_at": _iso(incident.closed_at),
+        "detected_at": iso(incident.detected_at), "created_at": iso(incident.created_at),
+        "updated_at": iso(incident.updated_at), "shared_at": iso(incident.shared_at),
+        "mitigated_at": iso(incident.mitigated_at), "resolved_at": iso(incident.resolved_at),
+        "closed_at": iso(incident.closed_at),
         "owner": _person(incident.owner), "reporter": _person(incident.reporter),
         "responders": [_person(u) for u in incident.responders],
         "affected_count": incident.affected_count, "impact": incident.impact,
@@ -70,7 +64,7 @@ def customer_dict(customer) -> dict:
 
 def event_dict(event: TimelineEvent) -> dict:
     return {"id": event.id, "kind": event.kind.value, "body": event.body, "data": event.data,
-            "actor": _person(event.actor), "created_at": _iso(event.created_at)}
+            "actor": _person(event.actor), "created_at": iso(event.created_at)}
 
 
 def detail_dict(incident: Incident, user: User) -> dict:
@@ -144,8 +138,6 @@ def detail(incident_id: int):
           role=Role.agent, body=IncidentPatch, response=IncidentDetailOut, errors=(404, 409))
 def patch(incident_id: int, data: IncidentPatch):
     incident = services.get_incident(incident_id)
-    if "title" in data.model_fields_set and data.title is None:
-        data.title = ""  # explicit null title: let the service say it is required
     sent = {f for f in data.model_fields_set if f not in ("version", "abuse_kind")}
     nullable = {"category", "channel", "affected_count"}
     changes = _resolve(data, {f for f in sent if getattr(data, f) is not None or f in nullable})

@@ -6,21 +6,25 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.api import NOT_BLANK, Email, rule, text, whole
+from app.bounds import ID_MAX, Moment, moment_pattern
 from app.pagination import MAX_PAGE
-from app.textcheck import bad_text
 from incidents.models import Channel, Status
 
-
-def _storable(value: str) -> str:
-    if bad_text(value):
-        raise ValueError("contains characters that cannot be stored (NUL or lone surrogates)")
-    return value
-
-
-Text = Annotated[str, Field(max_length=20_000), AfterValidator(_storable)]
-Short = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
+Text = text(20_000)
+Short = text(200)
+Title = text(200, required=True)
+GradeName = Annotated[text(40, required=True), rule(
+    "A grade's name, in any case (Red, Orange, Blue and Green to begin with)")]
+CategoryKey = Annotated[Short, rule("A category's key or name (delivery, payment, ...); empty for none")]
+# Owners, responders and action item owners: anyone on the staff, never a read-only viewer.
+StaffEmail = Annotated[Email, rule("The address of an active user who is not a read-only viewer")]
+Version = whole(1, ID_MAX)
+AbuseKind = Literal["threat", "extortion", "harassment", "insult", "other"]
+DetectedAt = Annotated[Moment, Field(json_schema_extra={"pattern": moment_pattern("2[0-9]{3}")}), rule(
+    "ISO 8601 with an offset; not in the future, nor before 2000")]
 
 
 class Strict(BaseModel):
@@ -28,6 +32,12 @@ class Strict(BaseModel):
 
 
 class CustomerIn(Strict):
+    # incidents.services refuses a customer with all four fields blank (its message asks for a
+    # name, contact or reference, but an impact alone is taken).
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"pattern": NOT_BLANK}}}
+        for name in ("name", "contact", "reference", "impact")]})
+
     name: Short = ""
     contact: Short = ""
     reference: Short = ""
@@ -35,47 +45,54 @@ class CustomerIn(Strict):
 
 
 class IncidentFields(Strict):
+    # An abusive customer needs the kind of abuse (incidents.escalation.services.flag_abusive).
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"abusive_customer": {"const": False}}},
+        {"required": ["abuse_kind"], "properties": {"abuse_kind": {"type": "string"}}}]})
+
     description: Text = ""
-    category: Short | None = Field(None, description="Category key or name")
+    category: CategoryKey | None = None
     channel: Channel | None = None
-    detected_at: datetime | None = Field(None, description="ISO 8601 with an offset")
-    owner_email: EmailStr | None = None
+    detected_at: DetectedAt | None = None
+    owner_email: StaffEmail | None = None
     impact: Text = ""
     cause: Text = ""
     resolution: Text = ""
-    affected_count: int | None = Field(None, ge=0, le=1_000_000_000)
-    responder_emails: list[EmailStr] | None = Field(None, max_length=100)
+    affected_count: whole(0, 1_000_000_000) | None = None
+    responder_emails: list[StaffEmail] | None = Field(None, max_length=100)
     abusive_customer: bool = False
-    abuse_kind: Literal["threat", "extortion", "harassment", "insult", "other"] | None = Field(
-        None, description="What crossed the line, with abusive_customer")
+    abuse_kind: AbuseKind | None = Field(None, description="What crossed the line, with "
+                                                           "abusive_customer")
     one_stop: bool = False
 
 
 class IncidentCreate(IncidentFields):
-    title: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable)]
-    grade: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_storable)]
+    title: Title
+    grade: GradeName
     affected_customers: list[CustomerIn] = Field(default_factory=list, max_length=500)
 
 
 class IncidentPatch(Strict):
     """Every field optional; only the fields sent are changed."""
 
-    title: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable)] | None = None
-    grade: Short | None = None
+    # Absent: unchanged. Never null: an incident always has a title.
+    title: Title = None
+    grade: GradeName | None = None
     description: Text | None = None
-    category: Short | None = None
+    category: CategoryKey | None = None
     channel: Channel | None = None
-    detected_at: datetime | None = None
-    owner_email: EmailStr | None = None
+    detected_at: DetectedAt | None = None
+    owner_email: StaffEmail | None = None
     impact: Text | None = None
     cause: Text | None = None
     resolution: Text | None = None
-    affected_count: int | None = Field(None, ge=0, le=1_000_000_000)
-    responder_emails: list[EmailStr] | None = Field(None, max_length=100)
+    affected_count: whole(0, 1_000_000_000) | None = None
+    responder_emails: list[StaffEmail] | None = Field(None, max_length=100)
     abusive_customer: bool | None = None
-    abuse_kind: Literal["threat", "extortion", "harassment", "insult", "other"] | None = None
+    abuse_kind: Annotated[AbuseKind, rule(
+        "Needed when abusive_customer becomes true")] | None = None
     one_stop: bool | None = None
-    version: int | None = Field(None, description="Refuse the edit if the incident has moved on")
+    version: Version | None = Field(None, description="Refuse the edit if the incident has moved on")
 
 
 class StatusChange(Strict):
@@ -86,7 +103,7 @@ class StatusChange(Strict):
 
 class EventIn(Strict):
     kind: Literal["note", "action"]
-    body: Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_storable)]
+    body: text(20_000, required=True)
 
 
 class CustomerCreate(CustomerIn):
@@ -95,9 +112,10 @@ class CustomerCreate(CustomerIn):
 
 class ListQuery(Strict):
     status: Literal["open", "all", "detected", "shared", "mitigated", "resolved", "closed"] = "open"
-    grade: str | None = None
-    category: str | None = None
-    owner_email: str | None = None
+    grade: Annotated[str, Field(max_length=40), rule("A grade's name, in any case")] | None = None
+    category: Annotated[str, Field(max_length=200), rule("A category's key or name")] | None = None
+    owner_email: Annotated[str, Field(max_length=254),
+                           rule("The address of an active user who is not a viewer")] | None = None
     q: str = Field("", max_length=200)
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(25, ge=1, le=100)

@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
 from app import search
-from app.api import api_user, endpoint
-from app.extensions import db
+from app.api import api_user, created_once, endpoint, iso, rule, text
 from app.models import Role
 from playbooks import services
 from playbooks.models import Playbook
-from playbooks.services import PlaybookLine
+from playbooks.services import TEXT_MAX, PlaybookLine
 
 bp = Blueprint("playbooks_api", __name__)
+
+PlaybookText = text(TEXT_MAX)
+# Tags are stored trimmed, in lower case; a comma would split one in two.
+Tag = Annotated[text(40), Field(json_schema_extra={"pattern": r"^[^\x00,]*$"})]
+
+
+class PlaybookIn(PlaybookLine):
+    """An import line as a request body: the same fields, each with what the server takes."""
+
+    title: text(200, required=True)
+    summary: PlaybookText = ""
+    symptoms: PlaybookText = ""
+    steps: PlaybookText = ""
+    authority: PlaybookText | None = None
+    compensation: PlaybookText | None = None
+    message: PlaybookText | None = None
+    escalation: PlaybookText | None = None
+    prevention: PlaybookText | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    language: Literal["ko", "en"]
+    grade: Annotated[text(40), rule("A grade's name, in any case; empty for none")] | None = None
+    category: Annotated[text(200), rule("A category's key or name; empty for none")] | None = None
 
 
 class SearchQuery(BaseModel):
@@ -82,19 +103,29 @@ def similar(params: SimilarQuery):
 def playbook_dict(p: Playbook, removed=None) -> dict:
     data = p.snapshot()
     data.update(id=p.id, version=p.version, recurrence_count=p.recurrence_count,
-                status=p.status.value, updated_at=p.updated_at.isoformat(),
-                prevention=p.prevention)
+                status=p.status.value, updated_at=iso(p.updated_at), prevention=p.prevention)
     if removed is not None:
         data["removed"] = [{"kind": r.kind, "value": r.value} for r in removed]
     return data
 
 
 @endpoint(bp, "/playbooks", "POST", summary="Publish a playbook (fields as in an import line)",
-          role=Role.lead, body=PlaybookLine, response=PlaybookOut, status=201)
-def create(data: PlaybookLine):
-    playbook, removed = services.publish_new(api_user(), services.to_data(data), note="api")
-    db.session.commit()
-    return playbook_dict(playbook, removed)
+          role=Role.lead, body=PlaybookIn, response=PlaybookOut, status=201, idempotent=True)
+def create(data: PlaybookIn):
+    removed: list | None = None
+
+    def publish() -> int:
+        nonlocal removed
+        playbook, removed = services.publish_new(api_user(), services.to_data(data), note="api")
+        return playbook.id
+
+    def answer(playbook_id: int) -> dict:
+        # A replay publishes nothing; what the first request removed is found the same way.
+        gone = removed if removed is not None else services.redacted(services.to_data(data), ())[1]
+        return playbook_dict(services.get(playbook_id), gone)
+
+    return created_once("playbook", data.model_dump(mode="json", exclude_unset=True), publish,
+                        answer)
 
 
 @endpoint(bp, "/playbooks/<int:playbook_id>", "GET", summary="One playbook", response=PlaybookOut,

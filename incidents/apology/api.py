@@ -6,37 +6,47 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint
-from pydantic import BaseModel, EmailStr, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from app.api import api_user, created_once, endpoint
+from app.api import Email, Id, api_user, created_once, endpoint, iso, rule, text
 from app.extensions import db
 from app.models import Role, User
-from app.timeutil import as_utc
 from incidents import services as incident_services
 from incidents.apology import services
 from incidents.apology.models import ApologyLetter, Audience
-from incidents.schemas import Strict, Text
+from incidents.schemas import Strict, Version
 
 bp = Blueprint("apology_api", __name__)
 
-LetterText = Annotated[str, Field(min_length=1, max_length=services.BODY_MAX)]
+Signatory = Annotated[Email, rule("The address of an active user who is not a read-only viewer")]
+LetterText = text(services.BODY_MAX, required=True)
+CheckText = text(services.BODY_MAX)
+Reason = text(5000)
 
 
 class DraftIn(Strict):
+    # A letter to a customer names one; a public notice names none.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"audience": {"const": "customer"}, "customer_id": {"type": "integer"}},
+         "required": ["customer_id"]},
+        {"properties": {"audience": {"const": "public"}, "customer_id": {"type": "null"}}}]})
+
     audience: Audience
-    customer_id: StrictInt | None = None
+    customer_id: Annotated[Id, rule(
+        "One of this incident's affected customers")] | None = None
     language: Literal["ko", "en"]
 
 
 class EditIn(Strict):
     body: LetterText
-    signatory_emails: list[EmailStr] | None = Field(None, max_length=20)
-    version: StrictInt | None = Field(None, description="Refuse if another version was saved")
+    signatory_emails: list[Signatory] | None = Field(None, max_length=20)
+    version: Version | None = Field(
+        None, description="Refuse if another version was saved")
 
 
 class ApproveIn(Strict):
-    override_reason: Text = ""
+    override_reason: Reason = ""
 
 
 class SentIn(Strict):
@@ -44,9 +54,9 @@ class SentIn(Strict):
 
 
 class CheckIn(Strict):
-    text: Annotated[str, Field(max_length=services.BODY_MAX)]
+    text: CheckText
     language: Literal["ko", "en"] = "ko"
-    signatory_emails: list[EmailStr] = Field(default_factory=list, max_length=20)
+    signatory_emails: list[Email] = Field(default_factory=list, max_length=20)
 
 
 class FindingOut(BaseModel):
@@ -93,9 +103,8 @@ def letter_dict(letter: ApologyLetter) -> dict:
                             for s in current.signatories],
             "findings": current.findings,
             "approved_by": letter.approved_by.email if letter.approved_by else None,
-            "approved_at": as_utc(letter.approved_at).isoformat() if letter.approved_at else None,
-            "override_reason": letter.override_reason,
-            "sent_at": as_utc(letter.sent_at).isoformat() if letter.sent_at else None,
+            "approved_at": iso(letter.approved_at), "override_reason": letter.override_reason,
+            "sent_at": iso(letter.sent_at),
             "sent_channel": letter.sent_channel}
 
 

@@ -2,38 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from app.api import api_user, created_once, endpoint
+from app import bounds
+from app.api import RULE, Id, api_user, created_once, endpoint, iso, rule, text
+from app.bounds import Day
 from app.extensions import db
 from app.models import Role
-from app.timeutil import as_utc
 from incidents import services as incident_services
 from incidents.compensation import services
 from incidents.compensation.models import Compensation, CompStatus, CompType
-from incidents.schemas import Strict, Text
+from incidents.schemas import GradeName, Strict
 
 bp = Blueprint("compensation_api", __name__)
 
-Amount = Annotated[StrictInt, Field(gt=0, le=services.AMOUNT_MAX)]
-Limit = Annotated[StrictInt, Field(ge=0, le=services.AMOUNT_MAX)] | None
+# Money is a JSON integer in minor units: 50000.0, though JSON Schema counts it an integer, is
+# refused as a sign of a client that computes money in floating point.
+_WRITTEN_AS_INTEGER = "Written as a JSON integer: 50000, not 50000.0"
+Amount = Annotated[StrictInt, Field(gt=0, le=services.AMOUNT_MAX), rule(_WRITTEN_AS_INTEGER)]
+Limit = Annotated[StrictInt, Field(ge=0, le=services.AMOUNT_MAX), rule(_WRITTEN_AS_INTEGER)] | None
+# Three letters; bodies trim surrounding spaces and the server reads it in capitals.
+Currency = Annotated[str, Field(json_schema_extra={"pattern": r"^\s*[A-Za-z]{3}\s*$"})]
+Note = text(5000)
 
 
 class CompensationIn(Strict):
     type: CompType
     amount: Amount = Field(description="Integer minor units (KRW has none: won)")
-    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
-    customer_id: StrictInt | None = None
-    note: Text = ""
+    currency: Annotated[Currency, rule("The authority policy's currency (GET "
+                                       "/authority-policy); absent or null for it")] | None = None
+    customer_id: Annotated[Id, rule(
+        "A customer recorded on this incident")] | None = None
+    note: Note = ""
     approve: bool = Field(True, description="Approve at once if the proposer's limit covers it")
 
 
 class DecisionIn(Strict):
-    reason: Text = ""
+    """Approving, paying or cancelling: a reason (a note, when paying) is optional."""
+    reason: Note = ""
+
+
+class RejectIn(Strict):
+    """Rejecting: the proposer is told why."""
+    reason: text(5000, required=True)
 
 
 class CompensationOut(BaseModel):
@@ -62,8 +77,9 @@ class QueueOut(BaseModel):
 
 
 class RuleIO(Strict):
+    model_config = ConfigDict(json_schema_extra={RULE: "At most one rule for each type and grade"})
     type: CompType
-    grade: Annotated[str, Field(min_length=1, max_length=40)]
+    grade: GradeName
     self_serve: Limit = None
     agent: Limit = None
     lead: Limit = None
@@ -71,13 +87,14 @@ class RuleIO(Strict):
 
 
 class PolicyIO(Strict):
-    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    currency: Annotated[Currency, rule("An ISO 4217 code (KRW, USD, ...)")]
     rules: list[RuleIO] = Field(max_length=1000)
 
 
 class PeriodQuery(Strict):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Annotated[Day, rule("On or before `to`, at most 3,660 days before it")] | None = Field(
+        None, alias="from")
+    to: Annotated[Day, rule("On or after `from`")] | None = None
 
 
 class DelegationGroupOut(BaseModel):
@@ -101,20 +118,15 @@ class DelegationOut(BaseModel):
     candidates: list[DelegationGroupOut]
 
 
-def _iso(value):
-    value = as_utc(value)
-    return value.isoformat() if value else None
-
-
 def comp_dict(c: Compensation) -> dict:
     email = lambda u: u.email if u else None  # noqa: E731
     return {"id": c.id, "incident_id": c.incident_id, "customer_id": c.customer_id,
             "type": c.type.value, "amount": c.amount, "currency": c.currency, "note": c.note,
             "status": c.status.value, "required_role": c.required_role.value,
-            "proposed_by": c.proposed_by.email, "proposed_at": _iso(c.proposed_at),
+            "proposed_by": c.proposed_by.email, "proposed_at": iso(c.proposed_at),
             "approved_by": "policy" if c.approved_via == "policy" else email(c.approved_by),
-            "approved_at": _iso(c.approved_at), "rejected_by": email(c.decided_by),
-            "paid_by": email(c.paid_by), "paid_at": _iso(c.paid_at),
+            "approved_at": iso(c.approved_at), "rejected_by": email(c.decided_by),
+            "paid_by": email(c.paid_by), "paid_at": iso(c.paid_at),
             "cancelled_by": email(c.cancelled_by), "reason": c.reason}
 
 
@@ -139,7 +151,7 @@ def for_incident(incident_id: int):
 
 
 def _decision(summary: str, action):
-    def view(comp_id: int, data: DecisionIn):
+    def view(comp_id: int, data: DecisionIn | RejectIn):
         comp = services.get_compensation(comp_id)
         action(api_user(), comp, data.reason)
         db.session.commit()
@@ -148,11 +160,12 @@ def _decision(summary: str, action):
     return view
 
 
-for _name, _action in (("Approve", lambda u, c, r: services.approve(u, c)),
-                       ("Reject", services.reject), ("Pay", services.pay),
-                       ("Cancel", services.cancel)):
+for _name, _action, _body in (("Approve", lambda u, c, r: services.approve(u, c), DecisionIn),
+                              ("Reject", services.reject, RejectIn),
+                              ("Pay", services.pay, DecisionIn),
+                              ("Cancel", services.cancel, DecisionIn)):
     endpoint(bp, f"/compensations/<int:comp_id>/{_name.lower()}", "POST",
-             summary=f"{_name} a compensation", role=Role.agent, body=DecisionIn,
+             summary=f"{_name} a compensation", role=Role.agent, body=_body,
              response=CompensationOut, errors=(404, 409))(_decision(_name, _action))
 
 
@@ -165,11 +178,9 @@ def approvals():
 @endpoint(bp, "/reports/delegation", "GET", summary="Delegation report", role=Role.lead,
           query=PeriodQuery, response=DelegationOut)
 def delegation(params: PeriodQuery):
-    end = params.to or datetime.now(UTC).date()
-    start = params.from_ or end - timedelta(days=89)
-    groups = services.delegation_report(datetime.combine(start, time.min, tzinfo=UTC),
-                                        datetime.combine(end + timedelta(days=1), time.min,
-                                                         tzinfo=UTC))
+    start, end = bounds.report_period(params.from_, params.to, default_days=90,
+                                      today=datetime.now(UTC).date())
+    groups = services.delegation_report(bounds.day_start(start), bounds.day_end(end))
     rows = [g.as_dict() for g in groups]
     return {"currency": services.policy_currency(), "start": start.isoformat(),
             "end": end.isoformat(), "groups": rows, "candidates": [r for r in rows if r["candidate"]]}

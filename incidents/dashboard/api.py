@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
+from typing import Annotated
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from app.api import ApiError, endpoint
+from app import bounds
+from app.api import ApiError, endpoint, rule
 from app.extensions import db
 from app.models import Category
 from incidents.dashboard import metrics
@@ -18,10 +20,12 @@ bp = Blueprint("dashboard_api", __name__)
 
 class MetricsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
-    category: str | None = None
-    metric: str | None = Field(None, description="Growth figure for the inquiry ratio")
+    from_: Annotated[bounds.Day, rule("On or before `to`, at most 3,660 days before it")] | None = (
+        Field(None, alias="from"))
+    to: Annotated[bounds.Day, rule("On or after `from`")] | None = None
+    category: Annotated[str, Field(max_length=40), rule("A category's key")] | None = None
+    metric: str | None = Field(None, max_length=40,
+                               description="Growth figure for the inquiry ratio")
 
 
 class TimeFigure(BaseModel):
@@ -47,16 +51,13 @@ class MetricsOut(BaseModel):
 @endpoint(bp, "/metrics", "GET", summary="Dashboard figures for a period", query=MetricsQuery,
           response=MetricsOut)
 def get_metrics(params: MetricsQuery):
-    end_day = params.to or datetime.now(UTC).date()
-    start_day = params.from_ or end_day - timedelta(days=29)
-    if start_day > end_day:
-        raise ApiError(422, "validation_failed", "from is after to.", {"from": "Must be on or before to."})
+    start_day, end_day = bounds.report_period(params.from_, params.to, default_days=30,
+                                              today=datetime.now(UTC).date())
     category = None
     if params.category:
         category = db.session.scalar(select(Category).where(Category.slug == params.category))
         if category is None:
             raise ApiError(422, "validation_failed", "Unknown category.",
                            {"category": f"Unknown category {params.category}."})
-    start = datetime.combine(start_day, time.min, tzinfo=UTC)
-    end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=UTC)
-    return metrics.compute(start, end, category, params.metric)
+    return metrics.compute(bounds.day_start(start_day), bounds.day_end(end_day), category,
+                           params.metric)

@@ -4,32 +4,48 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from flask import Blueprint
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.api import api_user, endpoint
+from app.api import NOT_BLANK, Email, Id, api_user, endpoint, iso, rule, text
+from app.bounds import Moment
 from app.extensions import db
 from app.models import Role
-from app.timeutil import as_utc
 from incidents import services as incident_services
 from incidents.escalation import services
 from incidents.escalation.models import Notification, Override, Shift
-from incidents.schemas import PageOut, PageQuery, PersonOut, Strict, Text, page_dict
+from incidents.schemas import PageOut, PageQuery, PersonOut, Strict, page_dict
 
 bp = Blueprint("escalation_api", __name__)
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Clock = Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
+StartClock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]  # never 24:00
+DutyEmail = Annotated[Email, rule("The address of an active user who may hold the duty: a lead "
+                                  "or above for lead, a manager or above for manager")]
+# The zones the server knows (the document lists them all; pydantic leaves the check to
+# incidents.escalation.rota, which names the field `shift`).
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=lambda schema: (
+    schema.update(enum=sorted(available_timezones()))))]
 
 
 class ShiftIn(Strict):
-    user_email: EmailStr
-    days: list[Day] = Field(min_length=1, max_length=7)
-    start: Clock
-    end: Clock
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "Asia/Seoul"
+    user_email: DutyEmail
+    days: list[Day] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
+    start: StartClock
+    end: Annotated[Clock, rule("Not the same as start (00:00 to 24:00 is a whole day)")]
+    timezone: TimeZone = "Asia/Seoul"
     role: Literal["lead", "manager"] | None = Field(None, description="Default: from the user's role")
+
+    @field_validator("end")
+    @classmethod
+    def _not_start(cls, end: str, info: ValidationInfo) -> str:
+        # The rota refuses it too, but names no field; the document can say it here.
+        if end == info.data.get("start"):
+            raise ValueError("the same as start; a 24-hour shift is 00:00 to 24:00")
+        return end
 
 
 class ShiftOut(BaseModel):
@@ -43,11 +59,11 @@ class ShiftOut(BaseModel):
 
 
 class OverrideIn(Strict):
-    user_email: EmailStr
+    user_email: DutyEmail
     role: Literal["lead", "manager"]
-    start: AwareDatetime
-    end: AwareDatetime
-    note: Annotated[str, Field(max_length=500)] = ""
+    start: Moment
+    end: Annotated[Moment, rule("After start, and at most 62 days after it")]
+    note: text(500) = ""
 
 
 class OverrideOut(BaseModel):
@@ -79,9 +95,17 @@ class NotificationsOut(PageOut):
 
 
 class OutcomeIn(Strict):
+    # Parting ways records the message sent; conceding says what, or links the compensation.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"outcome": {"const": "hold"}}},
+        {"properties": {"note": {"pattern": NOT_BLANK}}, "required": ["note"]},
+        {"properties": {"outcome": {"const": "concede"}, "compensation_id": {"type": "integer"}},
+         "required": ["compensation_id"]}]})
+
     outcome: Literal["concede", "hold", "part_ways"]
-    note: Text = ""
-    compensation_id: StrictInt | None = None
+    note: text(5000) = ""
+    compensation_id: Annotated[Id, rule(
+        "A compensation of this incident")] | None = None
 
 
 class OutcomeOut(BaseModel):
@@ -96,24 +120,20 @@ def _person(user):
     return {"email": user.email, "name": user.name, "title": user.title} if user else None
 
 
-def _iso(value):
-    return as_utc(value).isoformat() if value else None
-
-
 def shift_dict(s: Shift) -> dict:
     return {"id": s.id, "user_email": s.user.email, "role": s.role.value, "days": s.days,
             "start": s.start, "end": s.end, "timezone": s.timezone}
 
 
 def override_dict(o: Override) -> dict:
-    return {"id": o.id, "user_email": o.user.email, "role": o.role.value, "start": _iso(o.start),
-            "end": _iso(o.end)}
+    return {"id": o.id, "user_email": o.user.email, "role": o.role.value, "start": iso(o.start),
+            "end": iso(o.end)}
 
 
 def note_dict(n: Notification) -> dict:
     return {"id": n.id, "incident_id": n.incident_id, "reason": n.reason, "message": n.message,
-            "created_at": _iso(n.created_at), "read_at": _iso(n.read_at),
-            "acknowledged_at": _iso(n.acknowledged_at)}
+            "created_at": iso(n.created_at), "read_at": iso(n.read_at),
+            "acknowledged_at": iso(n.acknowledged_at)}
 
 
 @endpoint(bp, "/oncall/shifts", "POST", summary="Add a weekly duty shift", role=Role.lead,

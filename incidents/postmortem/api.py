@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from flask import Blueprint
-from pydantic import BaseModel, EmailStr, Field, StrictInt
+from pydantic import BaseModel, Field
 
-from app.api import api_user, created_once, endpoint
+from app.api import Id, api_user, created_once, endpoint, iso, text
+from app.bounds import Day
 from app.extensions import db
 from app.models import Role
-from app.timeutil import as_utc, utcnow
+from app.timeutil import utcnow
 from incidents import services as incident_services
 from incidents.postmortem import playbook as making
 from incidents.postmortem import services
 from incidents.postmortem.models import ActionItem, ActionKind, Postmortem
-from incidents.schemas import PageOut, PageQuery, Strict, page_dict
+from incidents.schemas import PageOut, PageQuery, StaffEmail, Strict, Version, page_dict
 from playbooks.api import PlaybookOut, playbook_dict
 
 bp = Blueprint("postmortem_api", __name__)
 
+PostmortemText = text(services.BODY_MAX, required=True)
+ActionTitle = text(300, required=True)
+
 
 class PostmortemIn(Strict):
-    body: Annotated[str, Field(min_length=1, max_length=services.BODY_MAX)] | None = None
+    body: PostmortemText | None = None
     language: Literal["ko", "en"] = "ko"
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class PostmortemOut(BaseModel):
@@ -33,21 +37,27 @@ class PostmortemOut(BaseModel):
     incident_id: int
     language: str
     status: Literal["draft", "in_review", "published"]
-    body: str
-    version: int
+    body: str = Field(description="The working text: the latest saved version")
+    version: int = Field(description="Send it back with PUT to refuse the save if someone "
+                                     "else saved in between")
     published_at: datetime | None
+    published_body: str | None = Field(description="What readers, search and playbooks see: "
+                                                   "the text as last published")
+    published_version: int | None = Field(description="Which saved version was published")
+    unpublished_changes: bool = Field(description="Saved changes wait for a lead to publish")
 
 
 class PlaybookFromIncidentIn(Strict):
-    playbook_id: StrictInt | None = Field(None, description="Add to this playbook as a recurrence")
+    playbook_id: Id | None = Field(
+        None, description="Add to this playbook as a recurrence")
     new: bool = Field(False, description="Make a new playbook even if one of this kind exists")
 
 
 class ActionIn(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    owner_email: EmailStr
+    title: ActionTitle
+    owner_email: StaffEmail
     kind: ActionKind
-    due_date: date | None = None
+    due_date: Day | None = None
 
 
 class ActionOut(BaseModel):
@@ -68,7 +78,9 @@ class ActionsOut(PageOut):
 def pm_dict(pm: Postmortem) -> dict:
     return {"id": pm.id, "incident_id": pm.incident_id, "language": pm.language,
             "status": pm.status.value, "body": pm.body, "version": pm.version,
-            "published_at": as_utc(pm.published_at).isoformat() if pm.published_at else None}
+            "published_at": iso(pm.published_at),
+            "published_body": pm.published_body, "published_version": pm.published_number,
+            "unpublished_changes": pm.unpublished_changes}
 
 
 def action_dict(item: ActionItem) -> dict:
@@ -76,7 +88,7 @@ def action_dict(item: ActionItem) -> dict:
             "owner": item.owner.email, "kind": item.kind.value,
             "due_date": item.due_date.isoformat() if item.due_date else None,
             "status": item.status.value,
-            "closed_at": as_utc(item.closed_at).isoformat() if item.closed_at else None}
+            "closed_at": iso(item.closed_at)}
 
 
 @endpoint(bp, "/incidents/<int:incident_id>/postmortem", "GET", summary="The postmortem",

@@ -65,6 +65,9 @@ def _post_lead_shift(lead_api, make_user, change: dict):
     ({"days": ["monday"]}, "days.0"),
     ({"days": []}, "days"),
     ({"timezone": ""}, "timezone"),
+    # The document states these two (a pattern, a check on the body), so the field is named.
+    ({"start": "24:00", "end": "06:00"}, "start"),
+    ({"start": "09:00", "end": "09:00"}, "end"),
 ])
 def test_shape_errors_are_422_with_the_field_named(lead_api, make_user, change, field):
     response = _post_lead_shift(lead_api, make_user, change)
@@ -75,8 +78,6 @@ def test_shape_errors_are_422_with_the_field_named(lead_api, make_user, change, 
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"start": "24:00", "end": "06:00"}, "cannot start at 24:00"),
-    ({"start": "09:00", "end": "09:00"}, "start and end are the same"),
     ({"days": ["mon", "mon"]}, "days must be distinct"),
     ({"timezone": "Asia/Busan"}, "unknown time zone: 'Asia/Busan'"),
     ({"timezone": "../../etc/passwd"}, "unknown time zone"),

@@ -1,0 +1,1 @@
+"""API fuzzing with Schemathesis: `make api-fuzz` runs run.py."""
