@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from flask import g, request_started
 from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
 
 from app import create_app, search, users
 from app.extensions import db
-from app.models import Grade, Role
+from app.models import Grade, Role, User
 from incidents import services
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -182,6 +183,28 @@ class ApiClient:
             headers = {**self.headers, **kw.pop("headers", {})}
             return getattr(self.client, method)(path, headers=headers, **kw)
         return call
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once: hashing it per user is the slowest part of making one."""
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture
+def team(client, password_hash) -> dict[str, ApiClient]:
+    """An API client per role, viewer to admin ("agent@example.com", ...); each person can
+    also sign in on the web with PASSWORD."""
+    clients = {}
+    for role in Role:
+        user = User(email=f"{role.value}@example.com", name=f"{role.value.title()} Person",
+                    title=role.value, role=role, password_hash=password_hash, active=True,
+                    timezone="UTC")
+        db.session.add(user)
+        db.session.flush()
+        clients[role.value] = ApiClient(client, users.issue_token(user.email), user)
+    db.session.commit()
+    return clients
 
 
 @pytest.fixture

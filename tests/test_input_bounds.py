@@ -12,28 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import bounds, users
+from app import bounds
 from app.extensions import db
-from app.models import Role, User
 from incidents.compensation import services as comp_services
 from incidents.compensation.models import CompType
 from tests import conftest
 
 HTTP = settings(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture
-def team(client):
-    clients = {}
-    for role in ("viewer", "agent", "lead", "admin"):
-        user = User(email=f"{role}@example.com", name=f"{role.title()} Person", title=role,
-                    role=Role(role), password_hash="-", active=True, timezone="Asia/Seoul")
-        db.session.add(user)
-        db.session.flush()
-        clients[role] = conftest.ApiClient(client, users.issue_token(user.email), user)
-    db.session.commit()
-    return clients
 
 
 @pytest.fixture

@@ -9,37 +9,20 @@ import contextlib
 import threading
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app import users
 from app.extensions import db
-from app.models import Role, User
+from app.models import User
 from incidents import services as incident_services
 from incidents.apology import services as apology_services
 from incidents.apology.models import Audience
 from incidents.compensation import services as comp_services
 from incidents.compensation.models import Compensation, CompStatus, CompType
 from incidents.models import EventKind, Incident, Status, TimelineEvent
-from tests import conftest
 from tests.conftest import PASSWORD
 
 ROUNDS_ON_POSTGRES = 50
-
-
-@pytest.fixture
-def team(client):
-    made = {}
-    for role in ("agent", "lead", "manager"):
-        user = User(email=f"{role}@example.com", name=f"{role.title()} Person", title=role,
-                    role=Role(role), active=True, timezone="UTC")
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.flush()
-        made[role] = conftest.ApiClient(client, users.issue_token(user.email), user)
-    db.session.commit()
-    return made
 
 
 def _postgres() -> bool:
@@ -171,10 +154,12 @@ def test_two_status_moves_over_the_api(team, make_incident):
     for _ in range(rounds):
         incident = make_incident(team["agent"].user, grade="Blue")
         results = race(
-            lambda i=incident.id: team["agent"].post(f"/api/v1/incidents/{i}/status",
-                                                  json={"status": "shared"}),
-            lambda i=incident.id: team["lead"].post(f"/api/v1/incidents/{i}/status",
-                                                 json={"status": "mitigated"}))
+            # Both decided on what they saw: a detected incident (without expected_status
+            # the second move would rightly go on from where the first left it).
+            lambda i=incident.id: team["agent"].post(f"/api/v1/incidents/{i}/status", json={
+                "status": "shared", "expected_status": "detected"}),
+            lambda i=incident.id: team["lead"].post(f"/api/v1/incidents/{i}/status", json={
+                "status": "mitigated", "expected_status": "detected"}))
         one_won(results)
         assert _events(incident.id, EventKind.status_changed) == 1
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import users
 from app.extensions import db
-from app.models import Role, User
 from incidents.compensation import services
 from incidents.compensation.api import CompensationOut, PolicyIO, QueueOut
 from incidents.compensation.models import CompStatus, CompType
@@ -19,20 +17,6 @@ def _snapshot_compensation_tables(monkeypatch):
     """The shared snapshot, extended here with the tables this feature writes."""
     monkeypatch.setattr(conftest, "SNAPSHOT_TABLES", (
         *conftest.SNAPSHOT_TABLES, "compensations", "authority_rules", "settings"))
-
-
-@pytest.fixture
-def team(client):
-    """An API client per role; the users get no real password, as hashing one is slow."""
-    clients = {}
-    for role in ("viewer", "agent", "lead", "manager", "admin"):
-        user = User(email=f"{role}@example.com", name=f"{role.title()} Person", title=role,
-                    role=Role(role), password_hash="-", active=True, timezone="UTC")
-        db.session.add(user)
-        db.session.flush()
-        clients[role] = conftest.ApiClient(client, users.issue_token(user.email), user)
-    db.session.commit()
-    return clients
 
 
 @pytest.fixture

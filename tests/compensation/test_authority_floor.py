@@ -10,32 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import users
 from app.extensions import db
-from app.models import Role, User
+from app.models import Role
 from incidents import services as incident_services
 from incidents.apology import services as apology_services
 from incidents.apology.models import Audience, LetterStatus
 from incidents.compensation import services
 from incidents.compensation.models import CompStatus, CompType
 from incidents.services import CustomerData
-from tests import conftest
 from tests.conftest import grade
 
 ROLES = ("viewer", "agent", "lead", "manager", "admin")
-
-
-@pytest.fixture
-def team(client):
-    clients = {}
-    for role in ROLES:
-        user = User(email=f"{role}@example.com", name=f"{role.title()} Person", title=role,
-                    role=Role(role), password_hash="-", active=True, timezone="UTC")
-        db.session.add(user)
-        db.session.flush()
-        clients[role] = conftest.ApiClient(client, users.issue_token(user.email), user)
-    db.session.commit()
-    return clients
 
 
 @pytest.fixture

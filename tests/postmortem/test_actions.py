@@ -18,17 +18,7 @@ from incidents.models import EventKind, TimelineEvent
 from incidents.postmortem import services
 from incidents.postmortem.models import ActionItem, ActionKind, ActionStatus
 from incidents.services import CustomerData
-from tests.postmortem import in_request, text
-
-
-@pytest.fixture(autouse=True)
-def _request_context(app):
-    yield from in_request(app)
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", name="Seoyeon Park")
+from tests.postmortem import text
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from app import redact, search
 from app.extensions import db
 from incidents import services as incident_services
@@ -16,26 +14,11 @@ from incidents.postmortem import services as pm_services
 from incidents.services import CustomerData
 from playbooks import services as playbook_services
 from playbooks.models import TEXT_FIELDS
-from tests.postmortem import in_request, ready_incident
+from tests.postmortem import ready_incident
 
 LATE = {"name": "Choi Yuna", "contact": "010-4321-8765", "reference": "ORD-2031-5566"}
 LETTER = ("Dear future team: switch the payment gateway to the backup provider first. "
           "Choi Yuna wrote from 010-4321-8765 about order ORD2031 5566; call her back.")
-
-
-@pytest.fixture(autouse=True)
-def _request_context(app):
-    yield from in_request(app)
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", name="Seoyeon Park")
-
-
-@pytest.fixture
-def lead(make_user):
-    return make_user("lead", name="Minji Kim", title="Payments lead")
 
 
 def _hits(query: str) -> list[str]:

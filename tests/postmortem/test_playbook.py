@@ -23,7 +23,6 @@ from playbooks.models import TEXT_FIELDS, Playbook, PlaybookVersion
 from tests.postmortem import (
     CUSTOMER,
     close,
-    in_request,
     publish_postmortem,
     ready_incident,
     reindex,
@@ -32,21 +31,6 @@ from tests.postmortem import (
 
 PII = [*CUSTOMER.values(), "010-9876-5432"]
 SECOND_CUSTOMER = {"name": "Lee Jiwoo", "contact": "010-5555-1212", "reference": "ORD-2025-0042"}
-
-
-@pytest.fixture(autouse=True)
-def _request_context(app):
-    yield from in_request(app)
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", name="Seoyeon Park")
-
-
-@pytest.fixture
-def lead(make_user):
-    return make_user("lead", name="Minji Kim", title="Payments lead")
 
 
 @pytest.fixture

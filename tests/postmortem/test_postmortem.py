@@ -18,7 +18,7 @@ from incidents import services as incident_services
 from incidents.models import EventKind, Status, TimelineEvent
 from incidents.postmortem import services
 from incidents.postmortem.models import Postmortem, PostmortemStatus
-from tests.postmortem import in_request, publish_postmortem, text
+from tests.postmortem import publish_postmortem, text
 
 SECTIONS_EN = ["Summary", "Customer impact", "Timeline", "Root cause", "Contributing factors",
                "What went well", "What went badly", "Where we got lucky", "Action items",
@@ -35,21 +35,6 @@ def section_text(body: str, heading: str) -> str:
     match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", body, re.MULTILINE | re.S)
     assert match, heading
     return match.group(1).strip()
-
-
-@pytest.fixture(autouse=True)
-def _request_context(app):
-    yield from in_request(app)
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", name="Seoyeon Park")
-
-
-@pytest.fixture
-def lead(make_user):
-    return make_user("lead", name="Minji Kim")
 
 
 @pytest.fixture

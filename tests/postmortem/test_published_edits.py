@@ -11,16 +11,10 @@ from app.errors import Forbidden
 from app.extensions import db
 from incidents.postmortem import services
 from incidents.postmortem.models import PostmortemStatus, PostmortemVersion
-from tests.postmortem import in_request
 
 FIRST = "## Summary\n\nThe card gateway certificate expired; payments failed for 40 minutes.\n"
 REWRITE = "## Summary\n\nNothing happened. Everything was fine.\n"
 FIX = "## Summary\n\nThe card gateway certificate expired; payments failed for 42 minutes.\n"
-
-
-@pytest.fixture(autouse=True)
-def _request_context(app):
-    yield from in_request(app)
 
 
 @pytest.fixture
