@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev test test-pg test-browser api-fuzz bench demo lint install install-dev postgres chromium wrk translations clean
+.PHONY: check-train check-eval run dev test test-pg test-browser api-fuzz bench demo lint install install-dev postgres chromium wrk translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ test-browser: install-dev chromium
 # OpenAPI document, as a viewer, an agent and an admin (tests/api_fuzz/run.py).
 api-fuzz: install-dev
 	$(BIN)/python tests/api_fuzz/run.py
+
+# The apology check's role classifier: trained from letters_corpus/train (reproducible), and
+# measured on letters_corpus/test, which nothing is tuned on.
+check-train: install-dev
+	$(BIN)/python -m incidents.apology.train
+
+check-eval: install-dev
+	$(BIN)/python -m incidents.apology.evaluate
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -439,7 +439,7 @@ what they take during the run (from `/proc`), and repeats a disturbed measuremen
 
 # --- RESULTS.md: one file, four sections, each replaced only when measured --------------------
 
-SECTIONS = ("main", "dashboard", "pages", "search")
+SECTIONS = ("main", "dashboard", "pages", "search", "apology")
 
 
 def _marker(name: str, end: bool = False) -> str:
@@ -545,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="measure an already seeded file")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help="which sections to measure (others stay in RESULTS.md as they were): "
-                             "main, dashboard, pages, search (default: all)")
+                             "main, dashboard, pages, search, apology (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="for iterating: 5 s runs, 2 s warm-up, 3 s one at a time, one attempt, "
                              "search at 10,000 only, no --preload comparison")
@@ -594,9 +594,30 @@ def main(argv: list[str] | None = None) -> int:
         write_sections(written)
         for what, target, got, ok in search_bench.verdicts(results):
             print(f"  {what:<60} {got:>10}  (target {target}) met: {'yes' if ok else 'no'}")
+    if "apology" in sections:
+        written["apology"] = apology_section(invocation)
+        write_sections(written)
     print(f"wrote {RESULTS.relative_to(PROJECT_ROOT)} ({', '.join(written)}) in "
           f"{time.monotonic() - started:.0f} s")
     return 0
+
+
+def apology_section(invocation: str) -> str:
+    """Issue 17's figures: the check's speed, and make check-eval on the test split."""
+    import contextlib
+    import io
+
+    import check_speed
+
+    from incidents.apology import evaluate
+
+    print("apology", flush=True)
+    result = check_speed.measure()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        evaluate.main([])
+    print("\n".join(check_speed.table(result)))
+    return check_speed.render(result, printed.getvalue(), invocation)
 
 
 def serve_and_measure(args, sections: list[str], seeding) -> dict[str, str]:

@@ -7,6 +7,7 @@ gold labels and for the check's predictions. DOMAIN.md section 5 says why each o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -81,6 +82,11 @@ def derive(sentences: Iterable[Judged], text: str, *, placeholders: bool = False
     sentences = list(sentences)
     has = set().union(*(s.roles for s in sentences)) if sentences else set()
     short = is_short(text, sum(1 for s in sentences if s.roles != {"heading"}))
+    return codes_for(has, short, placeholders=placeholders)
+
+
+def codes_for(has: set[str] | frozenset[str], short: bool, *, placeholders: bool = False) -> set[str]:
+    """The codes of a letter whose sentences hold the roles `has` (`short`: see is_short)."""
     codes: set[str] = set()
     if placeholders:
         codes.add("placeholder_left")
@@ -115,3 +121,45 @@ def derive(sentences: Iterable[Judged], text: str, *, placeholders: bool = False
 
 def has_errors(codes: Iterable[str]) -> bool:
     return any(SEVERITY[c] == ERROR for c in codes)
+
+
+# --- the one exact rule the codes need: an unfilled placeholder ---------------------------------
+
+# Exact: a gap left for someone to fill. "[고객 성함]", "{{name}}", "<원인>", "○○○", "XXX".
+# A bracket counts only when it names a slot (a Korean SMS opens with its brand in brackets,
+# "[하루마켓]"; a notice with "[공지]"); a Markdown link "[text](url)" is no gap either.
+_SLOT = re.compile(
+    r"성함|이름|고객명|일시|날짜|시각|시간|원인|보상|금액|주소|연락처|서명|직함|조치|대책|내용|입력|"
+    r"확인\s*중|미정|작성|채워|기재|\b(?:name|date|time|amount|cause|remedy|signature|title|"
+    r"contact|insert|fill|tbd|todo|customer|details?|here)\b", re.IGNORECASE)
+PLACEHOLDER = re.compile(
+    r"\[([^\[\]\n]{1,60})\](?!\()|\{\{[^{}\n]{1,60}\}\}|<[가-힣A-Za-z _]{1,30}>"
+    r"|[○◯]{2,}|(?<![A-Za-z])(?:XXX+|OOO+)(?![A-Za-z])")
+
+
+# A bracket alone on its line is a notice's heading ("[재발 방지 대책]", "[보상 안내]") unless it
+# asks for something to be written in ("[원인을 입력해 주세요]", "[insert the date]").
+# or names a single datum ("[고객 성함]", "[date]").
+_INSTRUCTION = re.compile(r"입력|작성|기재|채워|적어|넣어|주세요|성함|이름|고객명|일시|날짜|시각|금액|연락처|서명|"
+                          r"직함|\b(?:insert|fill|enter|write|add|tbd|todo|here|name|date|time|amount|"
+                          r"signature)\b", re.IGNORECASE)
+_MARKERS = " \t#>*-+"
+
+
+def _alone_on_line(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    return not text[line_start:start].strip(_MARKERS) and not text[end:line_end].strip()
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in PLACEHOLDER.finditer(text):
+        inner = match.group(1)
+        if inner is not None and (not _SLOT.search(inner) or (
+                len(inner) <= 20 and not _INSTRUCTION.search(inner)
+                and _alone_on_line(text, *match.span()))):
+            continue
+        spans.append(match.span())
+    return spans

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from incidents.apology.codes import CODES, ROLE_SET, Judged, derive, has_errors
+# The placeholder rule lives in codes.py, beside the codes it decides; the check uses it too.
+from incidents.apology.codes import CODES, ROLE_SET, Judged, derive, has_errors, placeholder_spans
 
 CORPUS_DIR = Path(__file__).resolve().parent / "letters_corpus"
 SPLITS = ("train", "test")
@@ -24,30 +25,8 @@ FORMATS = ("sms", "push", "banner", "email", "notice", "letter")
 DOMAINS = ("outage", "food_safety", "delivery", "billing", "data_breach", "abusive_service",
            "other")
 
-# Exact: a gap left for someone to fill. "[고객 성함]", "{{name}}", "<원인>", "○○○", "XXX".
-# A bracket counts only when it names a slot (a Korean SMS opens with its brand in brackets,
-# "[하루마켓]"; a notice with "[공지]"); a Markdown link "[text](url)" is no gap either.
-_SLOT = re.compile(
-    r"성함|이름|고객명|일시|날짜|시각|시간|원인|보상|금액|주소|연락처|서명|직함|조치|대책|내용|입력|"
-    r"확인\s*중|미정|작성|채워|기재|\b(?:name|date|time|amount|cause|remedy|signature|title|"
-    r"contact|insert|fill|tbd|todo|customer|details?|here)\b", re.IGNORECASE)
-PLACEHOLDER = re.compile(
-    r"\[([^\[\]\n]{1,60})\](?!\()|\{\{[^{}\n]{1,60}\}\}|<[가-힣A-Za-z _]{1,30}>"
-    r"|[○◯]{2,}|(?<![A-Za-z])(?:XXX+|OOO+)(?![A-Za-z])")
-
-
 # What may stand between sentences: spaces, Markdown markers, list numbers, quote marks.
 _BETWEEN = re.compile(r"[\s#>*\-+_=|`~·•▶■□◆◇※]*(?:\d{1,2}[.)][\s]*)?[\s#>*\-+_=|`~·•▶■□◆◇※]*")
-
-
-def placeholder_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for match in PLACEHOLDER.finditer(text):
-        inner = match.group(1)
-        if inner is not None and not _SLOT.search(inner):
-            continue
-        spans.append(match.span())
-    return spans
 
 
 @dataclass
