@@ -51,6 +51,9 @@ def incident_dict(incident: Incident, user: User) -> dict:
         "responders": [_person(u) for u in incident.responders],
         "affected_count": incident.affected_count, "impact": incident.impact,
         "cause": incident.cause, "resolution": incident.resolution,
+        **{name: getattr(incident, name) for name in services.PUBLIC_TEXTS},
+        "public_cause_due": (incident.public_cause_due.isoformat()
+                             if incident.public_cause_due else None),
         "abusive_customer": incident.abusive_customer, "one_stop": incident.one_stop,
         "overdue": services.overdue(incident), "version": incident.version,
         "allowed_transitions": [s.value for s in services.allowed_transitions(user, incident)],
@@ -139,7 +142,7 @@ def detail(incident_id: int):
 def patch(incident_id: int, data: IncidentPatch):
     incident = services.get_incident(incident_id)
     sent = {f for f in data.model_fields_set if f not in ("version", "abuse_kind")}
-    nullable = {"category", "channel", "affected_count"}
+    nullable = {"category", "channel", "affected_count", "public_cause_due"}
     changes = _resolve(data, {f for f in sent if getattr(data, f) is not None or f in nullable})
     services.update_incident(api_user(), incident, changes, expected_version=data.version,
                              abuse_kind=data.abuse_kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
@@ -70,6 +71,24 @@ class NewIncidentForm(IncidentForm, SentOnce):
 class IncidentEditForm(IncidentForm):
     cause = TextAreaField(_l("Cause"), validators=[Length(max=20_000), storable])
     resolution = TextAreaField(_l("Resolution"), validators=[Length(max=20_000), storable])
+    # What customers are told: apology drafts take these, never the fields above.
+    public_summary = TextAreaField(_l("What happened, as customers saw it"),
+                                   validators=[Length(max=20_000), storable],
+                                   description=_l("Full sentences, in the customer's words."))
+    public_harm = TextAreaField(_l("What it cost them"), validators=[Length(max=20_000), storable],
+                                description=_l("Their time, money, plans or worry, said plainly."))
+    public_cause = TextAreaField(_l("The cause, as it can be told"),
+                                 validators=[Length(max=20_000), storable],
+                                 description=_l("Leave it empty while the cause is not known, "
+                                                "and give the day by which customers will be "
+                                                "told."))
+    public_cause_due = DateField(_l("Day by which customers are told the cause"),
+                                 validators=[Optional()])
+    public_fix = TextAreaField(_l("What we did for them"), validators=[Length(max=20_000), storable],
+                               description=_l("Empty: the draft says when it was fixed."))
+    public_change = TextAreaField(_l("What will change"), validators=[Length(max=20_000), storable],
+                                  description=_l("One change per line; open and done action "
+                                                 "items are added."))
     responders = SelectMultipleField(_l("Responders"), coerce=int, validators=[Optional()])
     version = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
 

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -104,6 +117,15 @@ class Incident(db.Model):
     impact: Mapped[str] = mapped_column(Text, default="")
     cause: Mapped[str] = mapped_column(Text, default="")
     resolution: Mapped[str] = mapped_column(Text, default="")
+    # What customers are told, in their words: apology drafts take these, never the title,
+    # the description, the internal impact line, cause or resolution above (those are for
+    # staff). An unknown cause is told as unknown, with the date by which it will be told.
+    public_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_harm: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_cause: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_cause_due: Mapped[date | None] = mapped_column(Date)
+    public_fix: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_change: Mapped[str] = mapped_column(Text, default="", server_default="")
     abusive_customer: Mapped[bool] = mapped_column(Boolean, default=False)
     one_stop: Mapped[bool] = mapped_column(Boolean, default=False)
     shared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import NOT_BLANK, Email, rule, text, whole
-from app.bounds import ID_MAX, Moment, moment_pattern
+from app.bounds import ID_MAX, Day, Moment, moment_pattern
 from app.pagination import MAX_PAGE
 from incidents.models import Channel, Status
 
@@ -22,6 +22,10 @@ CategoryKey = Annotated[Short, rule("A category's key or name (delivery, payment
 # Owners, responders and action item owners: anyone on the staff, never a read-only viewer.
 StaffEmail = Annotated[Email, rule("The address of an active user who is not a read-only viewer")]
 Version = whole(1, ID_MAX)
+# What customers are told (apology drafts take these, never the staff's own fields).
+Told = Annotated[Text, Field(description="What customers are told; apology drafts use it")]
+CauseDue = Annotated[Day, rule(
+    "The day by which customers are told a cause not known yet; from today, within a year")]
 AbuseKind = Literal["threat", "extortion", "harassment", "insult", "other"]
 DetectedAt = Annotated[Moment, Field(json_schema_extra={"pattern": moment_pattern("2[0-9]{3}")}), rule(
     "ISO 8601 with an offset; not in the future, nor before 2000")]
@@ -60,6 +64,12 @@ class IncidentFields(Strict):
     resolution: Text = ""
     affected_count: whole(0, 1_000_000_000) | None = None
     responder_emails: list[StaffEmail] | None = Field(None, max_length=100)
+    public_summary: Told = ""
+    public_harm: Told = ""
+    public_cause: Told = ""
+    public_cause_due: CauseDue | None = None
+    public_fix: Told = ""
+    public_change: Told = ""
     abusive_customer: bool = False
     abuse_kind: AbuseKind | None = Field(None, description="What crossed the line, with "
                                                            "abusive_customer")
@@ -88,6 +98,12 @@ class IncidentPatch(Strict):
     resolution: Text | None = None
     affected_count: whole(0, 1_000_000_000) | None = None
     responder_emails: list[StaffEmail] | None = Field(None, max_length=100)
+    public_summary: Told | None = None
+    public_harm: Told | None = None
+    public_cause: Told | None = None
+    public_cause_due: CauseDue | None = Field(None, description="null clears it")
+    public_fix: Told | None = None
+    public_change: Told | None = None
     abusive_customer: bool | None = None
     abuse_kind: Annotated[AbuseKind, rule(
         "Needed when abusive_customer becomes true")] | None = None
@@ -166,6 +182,12 @@ class IncidentOut(BaseModel):
     impact: str
     cause: str
     resolution: str
+    public_summary: str
+    public_harm: str
+    public_cause: str
+    public_cause_due: date | None
+    public_fix: str
+    public_change: str
     abusive_customer: bool
     one_stop: bool
     overdue: list[str]

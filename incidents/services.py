@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
@@ -36,10 +36,17 @@ TITLE_MAX = 200
 TEXT_MAX = 20_000
 FUTURE_SKEW = timedelta(minutes=5)
 
+# What customers are told (apology drafts take these): texts, and the day by which a cause not
+# known yet will be told.
+PUBLIC_TEXTS = ("public_summary", "public_harm", "public_cause", "public_fix", "public_change")
+PUBLIC_FIELDS = (*PUBLIC_TEXTS, "public_cause_due")
+# How far ahead a promise to tell the cause may reach.
+CAUSE_DUE_DAYS = 366
+
 # Fields an edit may change, and how the timeline names them.
 EDITABLE_FIELDS = ("title", "description", "grade", "category", "channel", "detected_at", "owner",
                    "impact", "cause", "resolution", "affected_count", "abusive_customer",
-                   "one_stop", "responders")
+                   "one_stop", "responders", *PUBLIC_FIELDS)
 
 
 # --- look-ups -------------------------------------------------------------------------------
@@ -138,6 +145,23 @@ def _detected_at(value: datetime | None, now: datetime) -> datetime:
     return value
 
 
+def _cause_due(value: date | None, now: datetime) -> date | None:
+    """The day by which customers are told a cause not known yet: a promise, so not in the
+    past when it is made, and not a year away."""
+    if value is None:
+        return None
+    # A day of slack: "today" where the person typing is may be yesterday in UTC.
+    today = now.date() - timedelta(days=1)
+    bounds.check_day(value, "public_cause_due")
+    if value < today:
+        raise ValidationFailed(_("Some fields need attention."), {"public_cause_due": _(
+            "The day to tell customers the cause cannot be in the past.")})
+    if value > today + timedelta(days=CAUSE_DUE_DAYS):
+        raise ValidationFailed(_("Some fields need attention."), {"public_cause_due": _(
+            "Give a day within a year; a later promise is no promise.")})
+    return value
+
+
 def _count(value: int | None) -> int | None:
     if value is not None and not 0 <= value <= 1_000_000_000:
         raise ValidationFailed(_("Some fields need attention."),
@@ -194,9 +218,15 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
                     affected_count: int | None = None,
                     customers: Iterable[CustomerData] = (), abusive_customer: bool = False,
                     one_stop: bool = False, responders: Iterable[User] = (),
-                    abuse_kind: str | None = None, now: datetime | None = None) -> Incident:
+                    abuse_kind: str | None = None, now: datetime | None = None,
+                    public_summary: str = "", public_harm: str = "", public_cause: str = "",
+                    public_cause_due: date | None = None, public_fix: str = "",
+                    public_change: str = "") -> Incident:
     require_role(actor, Role.agent)
     now = now or utcnow()
+    told = {"public_summary": public_summary, "public_harm": public_harm,
+            "public_cause": public_cause, "public_fix": public_fix, "public_change": public_change}
+    told = {name: _clean(name, value) for name, value in told.items()}
     incident = Incident(
         title=_clean("title", title, TITLE_MAX, required=True),
         description=_clean("description", description),
@@ -209,6 +239,7 @@ def create_incident(actor: User, *, title: str, grade: Grade, description: str =
         affected_count=_count(affected_count),
         abusive_customer=abusive_customer, one_stop=one_stop,
         responders=list(dict.fromkeys(responders)),
+        public_cause_due=_cause_due(public_cause_due, now), **told,
     )
     incident.customers = [_customer(i, c) for i, c in enumerate(customers)]
     for customer in incident.customers:
@@ -250,6 +281,9 @@ def update_incident(actor: User, incident: Incident, changes: dict,
         "resolution": lambda v: _clean("resolution", v),
         "affected_count": _count,
         "detected_at": lambda v: _detected_at(v, now) if v is not None else incident.detected_at,
+        **{name: (lambda v, name=name: _clean(name, v)) for name in PUBLIC_TEXTS},
+        # An unchanged promise is kept even once its day has passed; a new one is checked.
+        "public_cause_due": lambda v: v if v == incident.public_cause_due else _cause_due(v, now),
     }
     edited: list[str] = []
     for field, value in changes.items():

@@ -82,7 +82,9 @@ def _form_changes(form: IncidentForm) -> dict:
     }
     if isinstance(form, IncidentEditForm):
         changes.update(cause=form.cause.data or "", resolution=form.resolution.data or "",
-                       responders=_users(form.responders.data or []))
+                       responders=_users(form.responders.data or []),
+                       public_cause_due=form.public_cause_due.data,
+                       **{name: getattr(form, name).data or "" for name in services.PUBLIC_TEXTS})
     return changes
 
 

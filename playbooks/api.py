@@ -116,6 +116,7 @@ def create(data: PlaybookIn):
 
     def publish() -> int:
         nonlocal removed
+        services.require_first_steps(services.to_data(data))
         playbook, removed = services.publish_new(api_user(), services.to_data(data), note="api")
         return playbook.id
 

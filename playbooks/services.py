@@ -75,6 +75,15 @@ def _check(data: PlaybookData) -> PlaybookData:
     return data
 
 
+def require_first_steps(data: PlaybookData) -> None:
+    """A playbook is published for the next person facing the same problem: without first
+    steps it tells them nothing to do. Asked where a person publishes one (from an incident,
+    over the API); an import carries what another system had."""
+    if not (data.steps or "").strip():
+        raise ValidationFailed(_("A playbook cannot be published without first steps."),
+                               {"steps": _("Write what to do first, one step a line.")})
+
+
 def known_pii(playbook: Playbook | None, extra: Iterable[str] = ()) -> list[str]:
     values = list(extra)
     if playbook is not None and playbook.id is not None:

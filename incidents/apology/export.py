@@ -1,4 +1,5 @@
-"""Letters out of the tool: Markdown, plain text, a print-ready page and an e-mail file."""
+"""Letters out of the tool: Markdown, plain text, a print-ready page and an e-mail file; never
+a letter the check finds an error in (an unfilled gap, no named signatory, a contradiction)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from email.utils import formataddr, formatdate
 from flask import render_template
 
 from app.rendering import render_markdown
+from incidents.apology import drafting, services
 from incidents.apology.models import ApologyLetter, ApologyVersion, Audience
+
+
+def check_exportable(letter: ApologyLetter, version: ApologyVersion) -> None:
+    """Conflict (409) naming the findings when `version` has an error finding: a letter with
+    a gap or nobody to answer for it does not leave the tool, in any format."""
+    services.refuse_errors(version, "export")
 
 
 def to_text(markdown_text: str) -> str:
@@ -22,9 +30,12 @@ def to_text(markdown_text: str) -> str:
 
 
 def subject(letter: ApologyLetter) -> str:
+    """The customer reads it first: the day it happened, never the incident's internal title."""
+    when = drafting.day(drafting.local(letter.incident.detected_at).date(), letter.language,
+                        drafting.local(letter.created_at).date())
     if letter.language == "ko":
-        return f"[사과드립니다] {letter.incident.title}"
-    return f"Our apology: {letter.incident.title}"
+        return f"{when}에 있었던 문제에 대해 사과드립니다"
+    return f"Our apology for the problem on {when}"
 
 
 def to_html(letter: ApologyLetter, version: ApologyVersion) -> str:

@@ -35,8 +35,10 @@ class EditForm(Form):
 
 
 class ApproveForm(Form):
-    override_reason = StringField(_l("Reason to approve despite the findings"),
-                                  validators=[Length(max=5000), storable])
+    override_reason = StringField(_l("Reason to approve despite the warnings"),
+                                  validators=[Length(max=5000), storable],
+                                  description=_l("Recorded with the approval. Errors cannot be "
+                                                 "overridden."))
 
 
 class SentForm(Form):

@@ -1,7 +1,9 @@
-"""Apology rules: draft from facts, edit as new versions, approve by the right role, send."""
+"""Apology rules: draft from what may be told, edit as new versions, approve by the right role,
+send; a letter the check finds an error in is never approved, exported or sent."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,13 +13,15 @@ from sqlalchemy.orm import selectinload
 from app.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationFailed
 from app.extensions import db
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.models import Role, User
 from app.textcheck import bad_text
 from app.timeutil import utcnow
 from incidents.apology import check as apology_check
-from incidents.apology import drafting
+from incidents.apology import codes, drafting
 from incidents.apology.models import ApologyLetter, ApologyVersion, Audience, LetterStatus
 from incidents.compensation.models import Compensation, CompStatus
+from incidents.escalation.services import on_duty
 from incidents.models import AffectedCustomer, EventKind, Incident
 from incidents.services import record_event, require_role
 from incidents.services import updated_hooks as incident_updated_hooks
@@ -28,6 +32,61 @@ CHANNELS = ("email", "sms", "chat", "phone", "post", "website", "social", "in_pe
 # Later features (postmortem action items) add "what will change" lines here.
 ChangeSource = Callable[[Incident, str], list[str]]
 change_sources: list[ChangeSource] = []
+
+FINDING_TITLES = {
+    "placeholder_left": _l("Placeholder left"), "no_named_signatory": _l("No named signatory"),
+    "collective_signature": _l("Collective signature"), "contradiction": _l("Contradiction"),
+    "missing_apology": _l("No apology"), "conditional_apology": _l("Conditional apology"),
+    "blames_customer": _l("Blames the customer"), "blames_employee": _l("Points at an employee"),
+    "missing_facts": _l("Facts missing"), "missing_cause": _l("Cause missing"),
+    "missing_remedy": _l("Remedy missing"), "missing_prevention": _l("Prevention missing"),
+    "missing_contact": _l("Contact missing"), "vague_promise": _l("Vague promise")}
+
+
+def finding_title(code: str) -> str:
+    return str(FINDING_TITLES.get(code, code))
+
+
+def _severity(finding: dict) -> str:
+    # What a code weighs is decided in codes.SEVERITY, also for versions saved before it was.
+    return codes.SEVERITY.get(finding.get("code"), finding.get("severity", codes.ERROR))
+
+
+def error_codes(version: ApologyVersion) -> list[str]:
+    """The findings of `version` that block approval, export and sending: no one may wave them
+    through."""
+    return list(dict.fromkeys(f["code"] for f in version.findings if _severity(f) == codes.ERROR))
+
+
+def warning_codes(version: ApologyVersion) -> list[str]:
+    """The findings a lead or above may approve despite, giving a reason."""
+    return list(dict.fromkeys(f["code"] for f in version.findings
+                              if _severity(f) != codes.ERROR))
+
+
+def _titles(found: list[str]) -> str:
+    return ", ".join(finding_title(code) for code in found)
+
+
+def _errors_message(errors: list[str], action: str) -> str:
+    messages = {
+        "approve": _("This letter cannot be approved while the check finds errors: %(findings)s. "
+                     "Errors cannot be overridden; fix the letter and save it.",
+                     findings=_titles(errors)),
+        "export": _("This letter cannot be exported while the check finds errors: %(findings)s. "
+                    "Fix the letter and save it first.", findings=_titles(errors)),
+        "send": _("This letter cannot be sent while the check finds errors: %(findings)s. Fix "
+                  "the letter, save it and have it approved again.", findings=_titles(errors)),
+    }
+    return messages[action]
+
+
+def refuse_errors(version: ApologyVersion, action: str) -> None:
+    """Conflict (409), naming the findings, when the check found an error in `version`;
+    `action` is "approve", "export" or "send"."""
+    errors = error_codes(version)
+    if errors:
+        raise Conflict(_errors_message(errors, action), findings=errors)
 
 
 def get_letter(letter_id: int) -> ApologyLetter:
@@ -76,6 +135,78 @@ def _body(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip() + "\n"
 
 
+# --- who signs ---------------------------------------------------------------------------------
+#
+# The letter is signed by the person who answers for the remedy: the manager (or admin) who
+# approved a compensation above the lead's limit, else the incident's owner; never a junior
+# agent on a Red incident, whose letter the lead on duty signs (else the longest-serving
+# active lead, else a manager). A public notice for a Red incident is also signed, first, by
+# a manager: the one on duty, else the longest-serving active manager, else an admin.
+
+def _can_sign(user: User | None) -> bool:
+    return user is not None and user.active and user.role != Role.viewer
+
+
+def _senior(least: Role, now: datetime) -> User | None:
+    """Who stands in for a role: the one on duty, else the longest-serving active holder of
+    that role, then of the roles above it."""
+    for role in (Role.lead, Role.manager, Role.admin):
+        if not role.at_least(least):
+            continue
+        person = on_duty(role, now) if role != Role.admin else None
+        if _can_sign(person) and person.role.at_least(least):
+            return person
+        person = db.session.scalar(select(User).where(User.role == role, User.active.is_(True))
+                                   .order_by(User.id).limit(1))
+        if person is not None:
+            return person
+    return None
+
+
+def answerer(incident: Incident, compensations: list[Compensation], now: datetime) -> User:
+    """The person who answers for the remedy of a letter offering `compensations`."""
+    above_lead = [c for c in compensations if c.required_role.rank > Role.lead.rank
+                  and _can_sign(c.approved_by)]
+    if above_lead:
+        return max(above_lead, key=lambda c: (c.amount, c.id)).approved_by
+    owner = incident.owner
+    if _grave(incident) and not owner.role.at_least(Role.lead):
+        return _senior(Role.lead, now) or owner
+    return owner
+
+
+def default_signers(incident: Incident, audience: Audience, compensations: list[Compensation],
+                    now: datetime) -> tuple[list[User], User]:
+    """(who signs, in the order they sign; who the customer may contact)."""
+    contact = answerer(incident, compensations, now)
+    signers = [contact]
+    if audience == Audience.public and _grave(incident) and not contact.role.at_least(Role.manager):
+        senior = _senior(Role.manager, now)
+        if senior is not None:
+            signers.insert(0, senior)
+    return signers, contact
+
+
+def _signatory(s: dict) -> drafting.Signatory:
+    return drafting.Signatory(s["name"], s["title"], s["email"])
+
+
+def resign(body: str, language: str, audience: Audience, before: list[dict],
+           after: list[dict]) -> str:
+    """`body` signed by `after` instead of `before`, when it ends with the signature the draft
+    wrote for `before`; a signature written by hand is left as it is (the check and the
+    approval rules then see whether it names the signatories)."""
+    old = drafting.signature_block([_signatory(s) for s in before], language, audience.value)
+    new = drafting.signature_block([_signatory(s) for s in after], language, audience.value)
+    text = body.rstrip("\n")
+    if old == new or not text.endswith(old):
+        return body
+    head = text[:-len(old)]
+    if head and not head.endswith("\n"):
+        return body  # the old signature is only the end of a longer line
+    return head + new + "\n"
+
+
 def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
           customer_id: int | None = None, now: datetime | None = None) -> ApologyLetter:
     require_role(actor, Role.agent)
@@ -92,12 +223,16 @@ def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
         raise ValidationFailed(_("A public notice is not for one customer."),
                                {"customer_id": _("Leave it empty for a public notice.")})
     now = now or utcnow()
-    signers = [signatory_dict(incident.owner)]
+    remedies = _remedies(incident, audience, customer_id)
+    people, contact = default_signers(incident, audience, remedies, now)
+    signers = [signatory_dict(u) for u in people]
     changes = [line for source in change_sources for line in source(incident, language)]
     facts = drafting.gather(
         incident, audience=audience.value, language=language, customer=customer,
-        compensations=_remedies(incident, audience, customer_id), changes=changes,
-        signatories=[drafting.Signatory(s["name"], s["title"], s["email"]) for s in signers])
+        compensations=remedies, changes=changes,
+        signatories=[_signatory(s) for s in signers],
+        contact=_signatory(signatory_dict(contact)),
+        today=drafting.local(now).date())
     body = drafting.render(facts)
     letter = ApologyLetter(incident=incident, audience=audience, customer=customer,
                            language=language, status=LetterStatus.draft, created_by=actor,
@@ -117,7 +252,8 @@ def draft(actor: User, incident: Incident, *, audience: Audience, language: str,
 def edit(actor: User, letter: ApologyLetter, body: str, signatory_emails: list[str] | None = None,
          expected_version: int | None = None, now: datetime | None = None) -> ApologyLetter:
     """Save a new version (unchanged text and signers save nothing). An approved letter
-    that is edited goes back to draft: what is sent is always what was approved."""
+    that is edited goes back to draft: what is sent is always what was approved. Changed
+    signatories re-sign the letter when it still ends with the signature the draft wrote."""
     require_role(actor, Role.agent)
     if letter.status == LetterStatus.sent:
         raise Conflict(_("This letter was already sent; write a new one instead of editing it."))
@@ -128,6 +264,8 @@ def edit(actor: User, letter: ApologyLetter, body: str, signatory_emails: list[s
     body = _body(body)
     signers = ([signatory_dict(u) for u in _signers(signatory_emails)]
                if signatory_emails is not None else current.signatories)
+    if signers != current.signatories:
+        body = resign(body, letter.language, letter.audience, current.signatories, signers)
     if body == current.body and signers == current.signatories:
         return letter
     now = now or utcnow()
@@ -173,12 +311,39 @@ def _raise_bar(letter: ApologyLetter) -> None:
     letter.senior_signer_required = needs_senior_signer(letter)
 
 
+# A line of prose ends a sentence or leads into the signature ("With my sincere apologies,");
+# the lines after the last of them are the signature block.
+_PROSE_END = re.compile(r"[.!?,:;。…]\s*$")
+_INTRO_LINES = 3
+
+
+def signature_block(body: str) -> str:
+    """The lines that sign `body`: those after its last line of prose, plus its first lines,
+    where a speaker may introduce themselves ("카카오 각자대표 홍길동입니다")."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    end = len(lines)
+    while end and not _PROSE_END.search(lines[end - 1]) and not lines[end - 1].startswith("- "):
+        end -= 1
+    return "\n".join(lines[:_INTRO_LINES] + lines[end:])
+
+
+def _printed(signatory: dict, block: str) -> bool:
+    return signatory["name"] in block and (not signatory["title"] or signatory["title"] in block)
+
+
 def approval_problems(letter: ApologyLetter) -> list[str]:
-    """What stops approval regardless of the check's findings."""
+    """What stops approval regardless of the check's findings: nobody signs, someone signs
+    who is not named in the letter, or a Red public notice has no manager signing."""
     problems = []
     signers = letter.current.signatories
     if not signers:
         problems.append(_("A letter cannot be approved without a named signatory."))
+    block = signature_block(letter.current.body)
+    for signer in signers:
+        if not _printed(signer, block):
+            problems.append(_("%(name)s (%(title)s) signs this letter but is not named in it: "
+                              "print their name and job title in the signature.",
+                              name=signer["name"], title=signer["title"]))
     if needs_senior_signer(letter):
         ids = [s["user_id"] for s in signers]
         seniors = db.session.scalars(select(User).where(User.id.in_(ids), User.role.in_(
@@ -196,24 +361,28 @@ def approve(actor: User, letter: ApologyLetter, override_reason: str = "",
         raise Forbidden(_("Only a %(role)s or above may approve this letter.", role=needed.value))
     if letter.status != LetterStatus.draft:
         raise Conflict(_("This letter is already %(status)s.", status=letter.status.value))
-    problems = approval_problems(letter)
-    if problems:
-        raise Conflict(" ".join(problems), problems=problems)
-    errors = [f["code"] for f in letter.current.findings if f["severity"] == apology_check.ERROR]
+    # Everything that blocks, said at once: the signatories and the check's errors.
+    problems, errors = approval_problems(letter), error_codes(letter.current)
+    if problems or errors:
+        said = problems + ([_errors_message(errors, "approve")] if errors else [])
+        raise Conflict(" ".join(said), problems=problems, findings=errors)
     reason = (override_reason or "").strip()
-    if errors and not reason:
-        raise Conflict(_("The check found problems (%(codes)s). Fix them, or give a reason to "
-                         "approve anyway.", codes=", ".join(errors)), findings=errors)
     if bad_text(reason) or len(reason) > 5000:
         raise ValidationFailed(_("The reason cannot be saved."), {"override_reason": _("Too long.")})
+    warnings = warning_codes(letter.current)
+    if warnings and not actor.can(Role.lead):
+        raise Forbidden(_("Only a lead or above may approve a letter despite warnings."))
+    if warnings and not reason:
+        raise Conflict(_("The check has warnings: %(findings)s. Fix them, or give a reason to "
+                         "approve anyway.", findings=_titles(warnings)), findings=warnings)
     now = now or utcnow()
     letter.status, letter.approved_by, letter.approved_at = LetterStatus.approved, actor, now
     letter.approved_version = letter.current.number
-    letter.override_reason = reason if errors else ""
+    letter.override_reason = reason if warnings else ""
     db.session.flush()
     record_event(letter.incident, actor, EventKind.apology_approved, letter.override_reason, at=now,
                  data={"letter_id": letter.id, "version": letter.approved_version,
-                       "overridden": errors})
+                       "overridden": warnings})
     db.session.flush()
     return letter
 
@@ -227,6 +396,8 @@ def mark_sent(actor: User, letter: ApologyLetter, channel: str,
     if letter.status != LetterStatus.approved:
         raise Conflict(_("Only an approved letter can be sent; this one is %(status)s.",
                          status=letter.status.value))
+    # A letter approved before errors could no longer be overridden is held back too.
+    refuse_errors(letter.current, "send")
     now = now or utcnow()
     letter.status, letter.sent_by, letter.sent_at, letter.sent_channel = (
         LetterStatus.sent, actor, now, channel)

@@ -32,6 +32,14 @@ class PostmortemIn(Strict):
     version: Version | None = None
 
 
+class BlameOut(BaseModel):
+    code: Literal["blames_named_person"]
+    severity: Literal["warning"]
+    message: str
+    span: list[int] | None = Field(description="[start, end) of the sentence in `body`, in "
+                                               "characters")
+
+
 class PostmortemOut(BaseModel):
     id: int
     incident_id: int
@@ -45,6 +53,11 @@ class PostmortemOut(BaseModel):
                                                    "the text as last published")
     published_version: int | None = Field(description="Which saved version was published")
     unpublished_changes: bool = Field(description="Saved changes wait for a lead to publish")
+    findings: list[BlameOut] = Field(description="Warnings: sentences of the working text that "
+                                                 "blame a named person (staff or customer)")
+    unfilled_sections: list[str] = Field(description="Sections still holding a template prompt, "
+                                                     "or left empty: publishing is refused until "
+                                                     "they are written")
 
 
 class PlaybookFromIncidentIn(Strict):
@@ -80,7 +93,9 @@ def pm_dict(pm: Postmortem) -> dict:
             "status": pm.status.value, "body": pm.body, "version": pm.version,
             "published_at": iso(pm.published_at),
             "published_body": pm.published_body, "published_version": pm.published_number,
-            "unpublished_changes": pm.unpublished_changes}
+            "unpublished_changes": pm.unpublished_changes,
+            "findings": services.blame_findings(pm),
+            "unfilled_sections": services.unfilled_sections(pm.body)}
 
 
 def action_dict(item: ActionItem) -> dict:

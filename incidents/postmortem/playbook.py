@@ -211,6 +211,7 @@ def make(actor: User, incident: Incident, data: playbook_services.PlaybookData,
     """Publish `data` as a new playbook or a new version of `target`; returns
     (playbook, what was removed, created?)."""
     _check_ready(incident)
+    playbook_services.require_first_steps(data)
     known = pm_services.customer_pii(incident)
     if target is None:
         playbook, removed = playbook_services.publish_new(

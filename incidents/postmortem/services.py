@@ -19,6 +19,8 @@ from app.pagination import paginate_rows
 from app.templating import role_label
 from app.textcheck import bad_text
 from app.timeutil import utcnow
+from incidents.apology import check as apology_check
+from incidents.apology import drafting
 from incidents.apology import services as apology_services
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.postmortem.models import (
@@ -50,6 +52,60 @@ HINTS = {
            "근본 원인": "어떤 절차가 이 일을 허용했나요? (사람이 아니라 절차를 봅니다.)",
            "미래의 팀에게 보내는 편지": "미래의 팀에게: 이 일이 다시 생기면 먼저 이렇게 하세요..."},
 }
+
+# A published postmortem replaces every prompt of the template (HINTS), wherever it is; a
+# section that held one is not left empty either: deleting a prompt is not answering it. (An
+# author who renamed or dropped such a section wrote it elsewhere, and is not asked for it.)
+REQUIRED = {language: tuple(hints) for language, hints in HINTS.items()}
+_HEADING = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def unfilled_sections(body: str) -> list[str]:
+    """The sections of `body` (a postmortem's Markdown) still holding a template prompt
+    ("_What happened, in three sentences._"), or required and empty, in order."""
+    prompts = {f"_{hint}_" for hints in HINTS.values() for hint in hints.values()}
+    required = {name.lower() for names in REQUIRED.values() for name in names}
+    heads = list(_HEADING.finditer(body))
+    parts = [("", body[:heads[0].start()] if heads else body)]
+    parts += [(head.group(1).strip(), body[head.end():heads[i + 1].start()
+                                           if i + 1 < len(heads) else len(body)])
+              for i, head in enumerate(heads)]
+    found = []
+    for name, text in parts:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        written = [line for line in lines if line not in prompts]
+        if len(written) < len(lines) or (name.lower() in required and not written):
+            found.append(name or "—")
+    return list(dict.fromkeys(found))
+
+
+def _refuse_unfilled(pm: Postmortem) -> None:
+    unfilled = unfilled_sections(pm.body)
+    if unfilled:
+        raise Conflict(_("This postmortem cannot be published until every template prompt is "
+                         "replaced and no required section is empty: %(sections)s.",
+                         sections=", ".join(unfilled)), sections=unfilled)
+
+
+def people_names(incident: Incident) -> list[str]:
+    """Everyone a postmortem of `incident` might name: the staff who reported, owned, answered,
+    acted on the timeline or own an action item, and its customers."""
+    staff = [incident.owner, incident.reporter, *incident.responders]
+    staff += db.session.scalars(select(User).join(TimelineEvent, TimelineEvent.actor_id == User.id)
+                                .where(TimelineEvent.incident_id == incident.id)).all()
+    staff += db.session.scalars(select(User).join(ActionItem, ActionItem.owner_id == User.id)
+                                .where(ActionItem.incident_id == incident.id)).all()
+    names = [u.name for u in staff if u is not None] + [c.name for c in incident.customers]
+    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def blame_findings(pm: Postmortem, body: str | None = None) -> list[dict]:
+    """Warnings for sentences of `body` (the working text) that put the fault on a named person
+    ("박지훈 상담원이 실수해서", "Kim forgot to"): a postmortem criticises processes, not people."""
+    text = pm.body if body is None else body
+    return [f.as_dict() for f in apology_check.named_blame(text, pm.language,
+                                                           people_names(pm.incident))]
+
 
 # Who may move a postmortem between states.
 TRANSITIONS = {
@@ -199,6 +255,8 @@ def set_status(actor: User, pm: Postmortem, target: PostmortemStatus,
                          b=target.value))
     if not actor.can(needed):
         raise Forbidden(_("Only a %(role)s or above may do this.", role=needed.value))
+    if target == PostmortemStatus.published:
+        _refuse_unfilled(pm)
     now = now or utcnow()
     old = pm.status
     pm.status = target
@@ -221,6 +279,7 @@ def republish(actor: User, pm: Postmortem, now: datetime | None = None) -> Postm
     if not pm.unpublished_changes:
         raise Conflict(_("This postmortem is already published, and nothing has changed "
                          "since."))
+    _refuse_unfilled(pm)
     now = now or utcnow()
     _publish_text(actor, pm, now)
     db.session.flush()
@@ -232,6 +291,8 @@ def republish(actor: User, pm: Postmortem, now: datetime | None = None) -> Postm
 def publish(actor: User, pm: Postmortem) -> Postmortem:
     """Straight to published (review is a step, not a gate, for a lead); a published
     postmortem with saved changes publishes them."""
+    if pm.status != PostmortemStatus.published:
+        _refuse_unfilled(pm)  # before it moves to review: refused means nothing changed
     if pm.status == PostmortemStatus.draft:
         set_status(actor, pm, PostmortemStatus.in_review)
     if pm.status != PostmortemStatus.published:
@@ -398,11 +459,13 @@ def open_actions_page(today: date, page: int, per_page: int):
 def _changes_for_letters(incident: Incident, language: str) -> list[str]:
     """"What will change" in apology drafts: the incident's action items, done and open."""
     lines = []
+    today = drafting.local(utcnow()).date()
     for item in actions_for(incident.id):
         if item.status == ActionStatus.done:
             lines.append(f"{item.title} (완료)" if language == "ko" else f"{item.title} (done)")
         elif item.due_date:
-            due = item.due_date.isoformat()
+            # As a reader of the letter writes a day: "2030년 1월 31일까지", "by January 31, 2030".
+            due = drafting.day(item.due_date, language, today)
             lines.append(f"{item.title} ({due}까지)" if language == "ko" else f"{item.title} (by {due})")
         else:
             lines.append(item.title)

@@ -104,7 +104,8 @@ def edit(incident_id: int):
         pm.status != PostmortemStatus.published or current_user.can(services.PUBLISHER))
     return render_template("postmortem/edit.html", pm=pm, form=form, transitions=transitions,
                            incident=pm.incident, editable=editable,
-                           versions=services.versions(pm)), code
+                           versions=services.versions(pm), blame=services.blame_findings(pm),
+                           unfilled=services.unfilled_sections(pm.body)), code
 
 
 @bp.get("/incidents/<int:incident_id>/postmortem/versions/<int:number>")
@@ -255,7 +256,7 @@ def make_playbook(incident_id: int):
     # Set after: with `obj`, WTForms ignores a keyword for a field the object also has, and
     # the tags field showed the Python list ("['payment', 'chat']").
     form.tags.data = ", ".join(proposal.data.tags)
-    removed = proposal.removed
+    removed, code = proposal.removed, 200
     if request.method == "POST" and request.form.get("confirm"):
         form = PlaybookForm()
         if form.validate_on_submit():
@@ -274,10 +275,19 @@ def make_playbook(incident_id: int):
                 flash(_("Personal data was removed from what you typed. Check and confirm again."),
                       "info")
             else:
-                playbook, _gone, created = making.make(current_user, incident, data, proposal.target)
-                db.session.commit()
-                flash(_("Playbook published.") if created else
-                      _("Added to the playbook as a recurrence."), "success")
-                return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
+                try:
+                    playbook, _gone, created = making.make(current_user, incident, data,
+                                                           proposal.target)
+                except DomainError as err:
+                    db.session.rollback()
+                    apply_errors(form, err)
+                    code = err.status
+                else:
+                    db.session.commit()
+                    flash(_("Playbook published.") if created else
+                          _("Added to the playbook as a recurrence."), "success")
+                    return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
+        else:
+            code = 422
     return render_template("postmortem/make_playbook.html", incident=incident, form=form,
-                           proposal=proposal, removed=removed)
+                           proposal=proposal, removed=removed), code

@@ -123,20 +123,26 @@ def test_approval_of_a_public_notice_needs_a_manager(make_user, public, role):
     assert public.status == LetterStatus.approved
 
 
-def test_error_findings_block_approval_unless_overridden_with_a_reason(make_user, letter, incident):
+CONDITIONAL = ("That should never have happened to you, and I am truly sorry.",
+               "We apologize if this caused you any inconvenience.")
+
+
+def test_warnings_are_approved_only_by_a_lead_with_a_reason(make_user, letter, incident):
     lead = make_user("lead")
-    body = letter.current.body.replace("The cause was", "We apologize if you experienced any "
-                                       "inconvenience. The reason was")
-    commit(services.edit(lead, letter, body))
-    errors = [f["code"] for f in letter.current.findings if f["severity"] == "error"]
-    assert errors == ["conditional_apology"]
+    commit(services.edit(lead, letter, letter.current.body.replace(*CONDITIONAL)))
+    assert [(f["code"], f["severity"]) for f in letter.current.findings] == [
+        ("conditional_apology", "warning")]
+    assert services.warning_codes(letter.current) == ["conditional_apology"]
+    assert services.error_codes(letter.current) == []
+    with pytest.raises(Forbidden):
+        services.approve(make_user("agent"), letter, override_reason="Looks fine to me.")
     with pytest.raises(Conflict) as err:
         services.approve(lead, letter)
     assert err.value.extra["findings"] == ["conditional_apology"]
     with pytest.raises(Conflict):
         services.approve(lead, letter, override_reason="   ")
     db.session.rollback()
-    assert letter.status == LetterStatus.draft
+    assert letter.status == LetterStatus.draft and events(incident, EventKind.apology_approved) == []
     commit(services.approve(lead, letter, override_reason="Legal asked for this exact wording."))
     assert letter.status == LetterStatus.approved
     assert letter.override_reason == "Legal asked for this exact wording."
@@ -146,19 +152,40 @@ def test_error_findings_block_approval_unless_overridden_with_a_reason(make_user
     assert event.data["version"] == 2
 
 
+@pytest.mark.parametrize("role", ["lead", "manager", "admin"])
+def test_errors_block_approval_whatever_the_reason_and_role(make_user, letter, incident, role):
+    commit(services.edit(incident.owner, letter,
+                         letter.current.body.replace("Dear Jiwoo Lee,", "Dear [customer's name],")))
+    assert services.error_codes(letter.current) == ["placeholder_left"]
+    for reason in ("", "We will fill it in by hand."):
+        with pytest.raises(Conflict) as err:
+            services.approve(make_user(role), letter, override_reason=reason)
+        assert err.value.extra["findings"] == ["placeholder_left"]
+        assert "Placeholder left" in err.value.message
+    db.session.rollback()
+    assert letter.status == LetterStatus.draft and letter.override_reason == ""
+    assert events(incident, EventKind.apology_approved) == []
+    with pytest.raises(Conflict):
+        services.mark_sent(incident.owner, letter, "email")
+
+
+def test_a_letter_approved_with_an_error_is_not_sent(make_user, letter, incident):
+    """Letters approved before errors blocked: their version still carries the error."""
+    commit(services.approve(make_user("lead"), letter))
+    letter.current.findings = [{"code": "contradiction", "severity": "error", "message": "",
+                                "span": None}]
+    db.session.commit()
+    with pytest.raises(Conflict) as err:
+        services.mark_sent(incident.owner, letter, "email")
+    assert err.value.extra["findings"] == ["contradiction"]
+    db.session.rollback()
+    assert letter.status == LetterStatus.approved and events(incident, EventKind.apology_sent) == []
+
+
 def test_a_reason_given_without_errors_is_not_recorded_as_an_override(make_user, letter, incident):
     commit(services.approve(make_user("lead"), letter, override_reason="no need"))
     assert letter.override_reason == ""
     assert events(incident, EventKind.apology_approved)[0].data["overridden"] == []
-
-
-def test_warnings_do_not_block_approval(make_user, letter):
-    body = letter.current.body.replace("The cause was", "One of our drivers made a mistake. The "
-                                       "cause was")
-    commit(services.edit(make_user("agent"), letter, body))
-    assert [f["severity"] for f in letter.current.findings] == ["warning"]
-    commit(services.approve(make_user("lead"), letter))
-    assert letter.status == LetterStatus.approved
 
 
 def test_editing_an_approved_letter_returns_it_to_draft(make_user, letter, incident):
@@ -249,8 +276,10 @@ def test_signatories_are_name_and_title_of_active_staff_never_viewers(make_user,
     assert letter.current.signatories == [{"user_id": manager.id, "name": "Hanna Jung",
                                            "title": "Chief Executive Officer",
                                            "email": manager.email}]
-    # The text is still signed by the owner: the chosen signatory must sign it.
-    assert "no_named_signatory" in [f["code"] for f in letter.current.findings]
+    # The draft's own signature is replaced by the chosen signatory's.
+    assert letter.current.body.endswith("With my sincere apologies,\n\nHanna Jung\n"
+                                        "Chief Executive Officer\n")
+    assert services.approval_problems(letter) == []
     # A signatory's later change of title does not rewrite how the letter was signed.
     manager.title = "Retired"
     db.session.commit()
@@ -280,3 +309,28 @@ def test_letter_rows_are_the_letters_as_the_incident_page_shows_them(incident, l
               len(lt.versions)) for lt in services.for_incident(incident)]
     assert [tuple(row) for row in services.letter_rows(incident.id)] == shown
     assert [row[-1] for row in shown] == [2, 1] and shown[0][4] is not None and shown[1][4] is None
+
+
+def test_a_hand_written_signature_is_not_rewritten_and_must_name_the_signatory(make_user, letter):
+    manager = make_user("manager", name="Hanna Jung", title="Chief Executive Officer")
+    body = letter.current.body.rstrip("\n") + "\n\nP.S. Call me any time.\n"
+    commit(services.edit(letter.incident.owner, letter, body, [manager.email]))
+    assert letter.current.body == body
+    [problem] = services.approval_problems(letter)
+    assert "Hanna Jung" in problem
+    with pytest.raises(Conflict) as err:
+        services.approve(manager, letter, override_reason="She approved it by phone.")
+    assert err.value.extra["problems"] == [problem]
+    db.session.rollback()
+    assert letter.status == LetterStatus.draft
+
+
+@pytest.mark.parametrize(("body", "block"), [
+    ("Dear Sam,\n\nWe are sorry.\n\nWith my apologies,\n\nDana Cho\nHead of CX\n",
+     "Dear Sam,\nWe are sorry.\nWith my apologies,\nDana Cho\nHead of CX"),
+    ("고객님께\n\n사과드립니다.\n\n다시 한번 사과드립니다.\n\n고객경험팀장 김민지 드림\n대표이사 정한결 (ceo@example.com)\n",
+     "고객님께\n사과드립니다.\n다시 한번 사과드립니다.\n고객경험팀장 김민지 드림\n대표이사 정한결 (ceo@example.com)"),
+    ("A\n\nB.\n\nC.\n\nD.\n\nDana Cho mentioned this.\n", "A\nB.\nC."),
+])
+def test_the_signature_block_is_the_lines_after_the_last_prose_and_the_opening(body, block):
+    assert services.signature_block(body) == block

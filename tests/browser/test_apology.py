@@ -15,6 +15,7 @@ from incidents.apology.models import Audience
 from incidents.compensation import services as comp_services
 from incidents.compensation.models import CompStatus, CompType
 from incidents.models import Incident
+from tests.apology.test_drafts import FACTS as TOLD
 
 FACTS = {
     "en": dict(title="Checkout charged customers twice", impact="Orders were charged twice",
@@ -34,7 +35,8 @@ def documented(live_app, seed_incident, owner, admin, language: str) -> int:
     facts = FACTS[language]
     incident_id = seed_incident(owner, title=facts["title"], status="resolved", impact=facts["impact"],
                                 cause=facts["cause"], resolution=facts["resolution"],
-                                customers=(facts["customer"],), affected_count=120)
+                                customers=(facts["customer"],), affected_count=120,
+                                **TOLD[language]["public"])
     with live_app.app_context():
         incident = db.session.get(Incident, incident_id)
         comp = comp_services.propose(db.session.get(User, owner.id), incident,
@@ -71,23 +73,22 @@ def test_draft_edit_with_live_findings_approve_and_export(page, new_page, live_a
 
     body = page.get_by_label("Letter (Markdown)")
     original = body.input_value()
-    cause_line = "The cause was a faulty configuration change on the payment server."
+    cause_line = TOLD["en"]["public"]["public_cause"]
     assert cause_line in original
     # Typing: the page asks the server's check and shows the finding without saving.
-    body.fill(original.replace(cause_line, "We are still looking into what happened."))
-    expect(findings(page).locator('[data-code="missing_cause"]')).to_be_visible()
-    expect(findings(page).locator('[data-code="missing_cause"]')).to_contain_text("Cause missing")
+    body.fill(original.replace(cause_line, "[fill in the cause]"))
+    expect(findings(page).locator('[data-code="placeholder_left"]')).to_be_visible()
     page.get_by_role("button", name="Save as new version").click()
     expect(page.get_by_role("status")).to_contain_text("Saved as version 2.")
-    expect(findings(page).locator('[data-code="missing_cause"]')).to_be_visible()
+    expect(findings(page).locator('[data-code="placeholder_left"]')).to_be_visible()
     expect(page.get_by_role("link", name="Version 2")).to_be_visible()
 
     # A conditional apology is quoted where it stands.
     body.fill(original.replace("I am truly sorry.", "I am sorry if you experienced any inconvenience."))
     conditional = findings(page).locator('[data-code="conditional_apology"]')
     expect(conditional).to_be_visible()
-    expect(conditional.locator("q")).to_have_text("sorry if")
-    expect(findings(page).locator('[data-code="missing_cause"]')).to_have_count(0)
+    expect(conditional.locator("q")).to_contain_text("sorry if")  # the whole sentence is quoted
+    expect(findings(page).locator('[data-code="placeholder_left"]')).to_have_count(0)
 
     # Restore the text: the findings clear while typing, and saving makes version 3.
     body.fill(original)
@@ -99,7 +100,7 @@ def test_draft_edit_with_live_findings_approve_and_export(page, new_page, live_a
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     page.get_by_role("link", name="changes").first.click()
     expect(page.locator(".diff-added")).to_contain_text(cause_line)
-    expect(page.locator(".diff-removed")).to_contain_text("We are still looking into what happened.")
+    expect(page.locator(".diff-removed")).to_contain_text("[fill in the cause]")
     sign_out(page)
 
     sign_in(page, lead)
@@ -120,8 +121,8 @@ def test_draft_edit_with_live_findings_approve_and_export(page, new_page, live_a
         page.get_by_role("link", name="Print").click()
     printed = popup_info.value
     printed.wait_for_load_state()
-    expect(printed).to_have_title("Our apology: Checkout charged customers twice")
-    expect(printed.get_by_role("heading", name="What you will receive")).to_be_visible()
+    # The letter's own heading, never the incident's internal title.
+    expect(printed).to_have_title(re.compile(r"^Our apology for the problem on "))
     expect(printed.locator("article")).to_contain_text(cause_line)
     expect(printed.get_by_role("button")).to_have_count(0)  # nothing but the letter
 

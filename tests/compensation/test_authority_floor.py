@@ -109,6 +109,10 @@ def test_a_public_notice_keeps_its_senior_signer_when_the_grade_is_lowered(team,
                                  json={"audience": "public", "language": "en"})
     assert drafted.status_code == 201, drafted.get_json()
     letter_id = drafted.get_json()["id"]
+    # A Red public notice is drafted with a manager signing; the lead alone signs instead.
+    signed = team["agent"].put(f"/api/v1/apologies/{letter_id}", json={
+        "body": drafted.get_json()["body"], "signatory_emails": [team["lead"].user.email]})
+    assert signed.status_code == 200, signed.get_json()
     _grade(team["agent"], red.id, "Blue")
     refused = manager.post(f"/api/v1/apologies/{letter_id}/approve",
                            json={"override_reason": "reviewed"})

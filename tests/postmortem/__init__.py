@@ -32,11 +32,36 @@ def with_section(body: str, heading: str, content: str) -> str:
     return body.replace(marker, f"{marker}\n{content}\n", 1)
 
 
+# What an author writes in place of each prompt of the template (but the letter to the future
+# team, which the tests choose).
+ANSWERS = {
+    "en": {"Summary": "Card payments failed at checkout for forty minutes.",
+           "Root cause": "Certificate renewal was a manual step that nobody was reminded of."},
+    "ko": {"요약": "결제 페이지에서 40분 동안 카드 결제가 되지 않았습니다.",
+           "근본 원인": "인증서 갱신이 알림 없는 수작업 절차였습니다."},
+}
+
+
+def filled(body: str, language: str, letter: str = LETTER_EN) -> str:
+    """`body`, a postmortem from the template, with every prompt answered."""
+    answers = {**ANSWERS[language], pm_services.SECTIONS[language][-1]: letter}
+    for section, hint in pm_services.HINTS[language].items():
+        body = body.replace(f"_{hint}_", answers[section])
+    return body
+
+
+def start_filled(actor, incident, language: str = "en", letter: str = LETTER_EN):
+    """Start a postmortem and answer every prompt of its template, as an author would before
+    publishing."""
+    pm = pm_services.start(actor, incident, language)
+    pm_services.save(actor, pm, filled(pm.body, language, letter))
+    return pm
+
+
 def publish_postmortem(lead, incident, language: str = "en", letter: str = LETTER_EN):
-    """Start, fill the letter to the future team, publish; committed."""
-    pm = pm_services.start(lead, incident, language)
-    heading = pm_services.SECTIONS[language][-1]
-    pm_services.save(lead, pm, with_section(pm.body, heading, letter))
+    """Start, answer every prompt (the letter to the future team: `letter`), publish;
+    committed."""
+    pm = start_filled(lead, incident, language, letter)
     pm_services.publish(lead, pm)
     db.session.commit()
     return pm
@@ -62,6 +87,21 @@ LETTER_WITH_PII = (
     "and copy minsu.kim@example.com on the follow-up.")
 
 
+# What customers are told, so that the apology letter drafts without a gap.
+TOLD = {
+    "en": dict(public_summary="When you tried to pay by card at checkout, the payment failed.",
+               public_harm="You could not complete your order for about forty minutes.",
+               public_cause="A security certificate of our payment gateway had expired.",
+               public_fix="We switched to our backup payment provider and payments work again.",
+               public_change="Certificates are now renewed automatically."),
+    "ko": dict(public_summary="결제 페이지에서 카드로 결제하실 때 결제가 되지 않았습니다.",
+               public_harm="약 40분 동안 주문을 마치실 수 없었습니다.",
+               public_cause="결제 대행사와 통신하는 보안 인증서의 기한이 지나 있었습니다.",
+               public_fix="예비 결제 대행사로 바꿔 지금은 정상적으로 결제하실 수 있습니다.",
+               public_change="인증서는 이제 자동으로 갱신됩니다."),
+}
+
+
 def ready_incident(agent, lead, *, title="Card payment fails at checkout",
                    description="Customers see error 500 when paying by card at checkout",
                    category="payment", customer=CUSTOMER, letter=LETTER_WITH_PII,
@@ -85,7 +125,8 @@ def ready_incident(agent, lead, *, title="Card payment fails at checkout",
         grade=db.session.scalar(select(Grade).where(Grade.name == "Orange")),
         category=db.session.scalar(select(Category).where(Category.slug == category)),
         channel=Channel.chat, impact="Orders could not be paid for 40 minutes", owner=lead,
-        customers=[incident_services.CustomerData(**customer, impact="Charged twice")])
+        customers=[incident_services.CustomerData(**customer, impact="Charged twice")],
+        **TOLD[language])
     for action in actions:
         incident_services.add_event(agent, incident, EventKind.action, action)
     coupon = comp_services.propose(lead, incident, comp_type=CompType.coupon, amount=20_000,

@@ -319,8 +319,9 @@ def test_api_roles_and_missing_incident(api, incident):
 # --- "what will change" in new apology drafts --------------------------------------------------
 
 @pytest.mark.parametrize(("language", "done_line", "open_line"), [
-    ("en", "- Renew certificates automatically (done)", "- Alert on payment error rate (by 2030-01-31)"),
-    ("ko", "- Renew certificates automatically (완료)", "- Alert on payment error rate (2030-01-31까지)"),
+    ("en", "- Renew certificates automatically (done)",
+     "- Alert on payment error rate (by January 31, 2030)"),
+    ("ko", "- Renew certificates automatically (완료)", "- Alert on payment error rate (2030년 1월 31일까지)"),
 ])
 def test_new_apology_drafts_list_the_action_items(incident, agent, language, done_line, open_line):
     done = add(agent, incident, "Renew certificates automatically")
@@ -328,24 +329,24 @@ def test_new_apology_drafts_list_the_action_items(incident, agent, language, don
     add(agent, incident, "Alert on payment error rate", date(2030, 1, 31), ActionKind.detect)
     add(agent, incident, "Write the gateway runbook", None, ActionKind.process)
     db.session.commit()
-    heading = ("## What will change so it does not happen again" if language == "en"
-               else "## 재발을 막기 위해 바꾸는 점")
+    lead_in = ("So that this does not happen again, we are making these changes:" if language == "en"
+               else "같은 일이 다시 일어나지 않도록 다음과 같이 바꾸겠습니다.")
     for audience, customer_id in ((Audience.customer, incident.customers[0].id), (Audience.public, None)):
         letter = apology_services.draft(agent, incident, audience=audience, language=language,
                                         customer_id=customer_id)
         body = letter.current.body
-        assert heading in body
-        changes = body.split(heading, 1)[1].split("\n\n", 2)[1]
+        assert lead_in in body
+        changes = body.split(lead_in, 1)[1].split("\n\n", 2)[1]
         lines = changes.splitlines()
         assert open_line in lines and done_line in lines
         assert "- Write the gateway runbook" in lines
-        assert "[what will change]" not in body and "[재발 방지 대책]" not in body
+        assert "[fill in what will change]" not in body and "[재발을 막기 위한 대책을 입력해 주세요]" not in body
 
 
-def test_a_draft_without_action_items_still_asks_what_will_change(incident, agent):
+def test_a_draft_without_action_items_or_changes_asks_what_will_change(incident, agent):
     letter = apology_services.draft(agent, incident, audience=Audience.public, language="en")
-    assert "- [what will change]" in letter.current.body
-
+    assert "[fill in what will change]" in letter.current.body
+    assert "placeholder_left" in apology_services.error_codes(letter.current)
 
 
 def test_action_rows_are_the_items_as_the_incident_page_shows_them(incident, agent, make_user):

@@ -48,6 +48,7 @@ def test_tags_over_the_api_are_redacted(api):
     lead = api("lead")
     response = lead.post("/api/v1/playbooks", json={
         "title": "Late delivery", "language": "ko", "summary": "배송 지연 안내",
+        "steps": "택배사에 배송 현황을 확인합니다.",
         "tags": ["delivery", "hong@example.org", "+82 10 1234 5678"]})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["tags"] == ["delivery"]

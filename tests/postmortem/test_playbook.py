@@ -104,7 +104,9 @@ def test_proposal_is_filled_from_the_incident_and_postmortem(incident):
     assert data.compensation == "- Coupon or discount: ₩20,000"
     # The approved apology is the customer message, without the customer.
     assert data.message.startswith("Dear [redacted],")
-    assert "Card payment fails at checkout" in data.message
+    # Written from what customers are told, never the incident's internal title.
+    assert "When you tried to pay by card at checkout, the payment failed." in data.message
+    assert "Card payment fails at checkout" not in data.message
     assert "Orange" in data.escalation and "Payments lead" in data.escalation
     assert data.prevention.splitlines() == ["- [done] Renew gateway certificates automatically",
                                             "- [open] Alert on card payment error rate"]

@@ -18,7 +18,7 @@ from incidents import services as incident_services
 from incidents.models import EventKind, Status, TimelineEvent
 from incidents.postmortem import services
 from incidents.postmortem.models import Postmortem, PostmortemStatus
-from tests.postmortem import publish_postmortem, text
+from tests.postmortem import filled, publish_postmortem, start_filled, text
 
 SECTIONS_EN = ["Summary", "Customer impact", "Timeline", "Root cause", "Contributing factors",
                "What went well", "What went badly", "Where we got lucky", "Action items",
@@ -137,7 +137,7 @@ def test_timeline_section_lists_the_events_with_times_and_names(incident, agent,
 
 def test_agent_asks_for_review_but_only_a_lead_publishes(incident, agent, lead, make_user):
     viewer = make_user("viewer")
-    pm = services.start(agent, incident, "en")
+    pm = start_filled(agent, incident, "en")
     with pytest.raises(Forbidden):
         services.set_status(viewer, pm, PostmortemStatus.in_review)
     services.set_status(agent, pm, PostmortemStatus.in_review)
@@ -158,7 +158,7 @@ def test_agent_asks_for_review_but_only_a_lead_publishes(incident, agent, lead, 
         TimelineEvent.incident_id == incident.id,
         TimelineEvent.kind == EventKind.postmortem_status).order_by(TimelineEvent.id)).all()
     assert kinds == [{"from": "draft", "to": "in_review"},
-                     {"from": "in_review", "to": "published", "version": 1}]
+                     {"from": "in_review", "to": "published", "version": 2}]  # prompts answered in v2
 
 
 def test_viewer_may_not_start_or_save(incident, agent, make_user):
@@ -171,7 +171,7 @@ def test_viewer_may_not_start_or_save(incident, agent, make_user):
 
 
 def test_web_buttons_and_transitions_follow_the_role(client, login, incident, agent):
-    services.start(agent, incident, "en")
+    start_filled(agent, incident, "en")
     db.session.commit()
     url = f"/incidents/{incident.id}/postmortem"
 
@@ -212,7 +212,7 @@ def test_viewer_reads_the_postmortem_and_changes_nothing(client, login, incident
 
 
 def test_api_publish_needs_a_lead(api, incident, agent):
-    services.start(agent, incident, "en")
+    start_filled(agent, incident, "en")
     db.session.commit()
     url = f"/api/v1/incidents/{incident.id}/postmortem/publish"
     assert api("viewer").post(url).status_code == 403
@@ -312,7 +312,7 @@ def test_required_postmortem_blocks_closing_until_published(make_incident, agent
         incident_services.change_status(lead, incident, Status.closed)
     assert f"A published postmortem is required for {grade_name} incidents." in refused.value.message
     db.session.rollback()
-    pm = services.start(agent, incident, "en")
+    pm = start_filled(agent, incident, "en")
     services.set_status(agent, pm, PostmortemStatus.in_review)
     db.session.commit()
     with pytest.raises(TransitionRefused):  # in review is not published
@@ -359,6 +359,9 @@ def test_closing_over_the_api_shows_why_then_works_after_publishing(api, make_in
 
     assert client.put(f"/api/v1/incidents/{incident.id}/postmortem",
                       json={"language": "ko"}).status_code == 200
+    pm = services.for_incident(incident.id)
+    assert client.put(f"/api/v1/incidents/{incident.id}/postmortem", json={
+        "body": filled(pm.body, "ko"), "version": pm.version}).status_code == 200
     assert client.post(url, json={"status": "closed"}).status_code == 409
     assert lead.post(f"/api/v1/incidents/{incident.id}/postmortem/publish").status_code == 200
     closed = client.post(url, json={"status": "closed"})
