@@ -13,7 +13,7 @@ from app.api import Email, Id, api_user, created_once, endpoint, iso, rule, text
 from app.extensions import db
 from app.models import Role, User
 from incidents import services as incident_services
-from incidents.apology import services
+from incidents.apology import report, services
 from incidents.apology.models import ApologyLetter, Audience
 from incidents.schemas import Strict, Version
 
@@ -66,8 +66,27 @@ class FindingOut(BaseModel):
     span: list[int] | None
 
 
+Span = Annotated[list[int], Field(min_length=2, max_length=2, description=(
+    "[start, end) of a sentence, in characters (Unicode code points) of the text"))]
+
+
+class ElementsOut(BaseModel):
+    """Where the text holds each part of a good apology: the sentences, or [] when missing."""
+    apology: list[Span]
+    facts: list[Span] = Field(description="What happened and when")
+    harm: list[Span] = Field(description="The harm to the customer")
+    cause: list[Span] = Field(description="The cause, or that it is still investigated and when "
+                                          "it will be told")
+    remedy: list[Span] = Field(description="What the customer gets (in a short notice: or what "
+                                           "was done)")
+    change: list[Span] = Field(description="What will change so it does not happen again")
+    contact: list[Span] = Field(description="How to reach a person")
+    speaker: list[Span] = Field(description="A named person who speaks or signs")
+
+
 class CheckOut(BaseModel):
     findings: list[FindingOut]
+    elements: ElementsOut
 
 
 class SignatoryOut(BaseModel):
@@ -158,5 +177,7 @@ def sent(letter_id: int, data: SentIn):
 def check(data: CheckIn):
     signers = db.session.scalars(select(User).where(User.email.in_(
         [e.lower() for e in data.signatory_emails]))).all() if data.signatory_emails else []
-    return {"findings": services.findings_for(data.text, data.language,
-                                              [services.signatory_dict(u) for u in signers])}
+    found = report.report(data.text, data.language, [services.signatory_dict(u) for u in signers])
+    return {"findings": found.findings,
+            "elements": {element: [list(span) for span in spans]
+                         for element, spans in found.elements.items()}}

@@ -17,7 +17,7 @@ from app.models import Role, User
 from app.textcheck import bad_text
 from incidents import panels, timeline
 from incidents import services as incident_services
-from incidents.apology import export, services
+from incidents.apology import check, export, report, services
 from incidents.apology.forms import CHANNEL_LABELS, ApproveForm, DraftForm, EditForm, SentForm
 from incidents.apology.models import Audience, LetterStatus
 from incidents.views import render_detail
@@ -27,13 +27,6 @@ bp = Blueprint("apology", __name__)
 _STATUS = {LetterStatus.draft: _l("Draft"), LetterStatus.approved: _l("Approved"),
            LetterStatus.sent: _l("Sent")}
 _AUDIENCE = {Audience.customer: _l("Letter to a customer"), Audience.public: _l("Public notice")}
-_FINDING_TITLES = {
-    "no_named_signatory": _l("No named signatory"), "collective_signature": _l("Collective signature"),
-    "conditional_apology": _l("Conditional apology"), "blames_customer": _l("Blames the customer"),
-    "blames_employee": _l("Points at an employee"), "missing_facts": _l("Facts missing"),
-    "missing_cause": _l("Cause missing"), "missing_remedy": _l("Remedy missing"),
-    "missing_prevention": _l("Prevention missing"), "missing_contact": _l("Contact missing"),
-    "placeholder_left": _l("Placeholder left"), "vague_promise": _l("Vague promise")}
 
 
 @bp.app_template_global()
@@ -48,7 +41,7 @@ def audience_label(audience: Audience) -> str:
 
 @bp.app_template_global()
 def finding_title(code: str) -> str:
-    return str(_FINDING_TITLES.get(code, code))
+    return services.finding_title(code)
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -87,6 +80,11 @@ def _approved(d: dict) -> Markup:
 @timeline.describer("apology_sent")
 def _sent(d: dict) -> Markup:
     return timeline.included(timeline.gettext("sent an apology") + " " + _link(d, timeline.gettext("open")))
+
+
+@bp.app_template_global()
+def element_label(element: str) -> str:
+    return str(check.ELEMENT_LABELS[element])
 
 
 @bp.app_template_global()
@@ -153,8 +151,10 @@ def _page(letter, code=200, form: EditForm | None = None, version_number: int | 
     return render_template(
         "apology/detail.html", letter=letter, version=version, form=form,
         approve_form=ApproveForm(formdata=None), sent_form=SentForm(formdata=None),
+        review=_review(version.body, letter.language, version.signatories, version.findings),
         problems=services.approval_problems(letter), approver=services.approver_role(letter),
-        channel_labels=CHANNEL_LABELS), code
+        errors=services.error_codes(letter.current),
+        warnings=services.warning_codes(letter.current), channel_labels=CHANNEL_LABELS), code
 
 
 @bp.get("/apologies/<int:letter_id>")
@@ -233,6 +233,11 @@ def diff(letter_id: int):
 def download(letter_id: int, fmt: str):
     letter = services.get_letter(letter_id)
     version = letter.current
+    try:
+        export.check_exportable(letter, version)
+    except DomainError as err:
+        flash(err.message, "error")
+        return _page(letter, err.status)
     name = f"apology-{letter.incident_id}-{letter.id}-v{version.number}"
     if fmt == "md":
         return Response(version.body, mimetype="text/markdown",
@@ -248,17 +253,38 @@ def download(letter_id: int, fmt: str):
                     headers={"Content-Disposition": f"attachment; filename={name}.eml"})
 
 
+def _review(text: str, language: str, signatories: list[dict],
+            findings: list[dict] | None = None) -> dict:
+    """What the check panel shows of `text`. A saved version's own `findings` are shown, not
+    fresh ones: they are what approval and export go by; where each part is comes fresh."""
+    found = report.report(text, language, signatories)
+    findings = found.findings if findings is None else findings
+    return {"text": text, "findings": findings, "rows": report.checklist(found),
+            "pieces": report.pieces(text, found.elements, findings)}
+
+
 @bp.post("/apologies/check")
 @role_required(Role.agent)
 def live_check():
-    """Findings for text being typed (the letter page calls this; CSRF token in a header)."""
-    data = request.get_json(silent=True) or {}
+    """Findings and the parts of a good apology for text being typed, as data and as the
+    panel's HTML (the letter page calls this; CSRF token in a header). Spans count code
+    points, as Python does."""
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
     text, language = data.get("text"), data.get("language", "ko")
     if not isinstance(text, str) or len(text) > services.BODY_MAX or bad_text(text):
         return jsonify(error={"code": "validation_failed", "message": _("Send the letter text.")}), 422
+    if language not in ("ko", "en"):
+        return jsonify(error={"code": "validation_failed", "message": _("Use ko or en.")}), 422
     emails = data.get("signatory_emails") or []
+    if not isinstance(emails, list) or len(emails) > 20:
+        return jsonify(error={"code": "validation_failed",
+                              "message": _("Send the signatories as a list of e-mail addresses.")}), 422
     signers = db.session.scalars(select(User).where(User.email.in_(
-        [e for e in emails if isinstance(e, str)]))).all() if isinstance(emails, list) else []
-    findings = services.findings_for(text, language, [services.signatory_dict(u) for u in signers])
-    return jsonify(findings=[{**f, "title": finding_title(f["code"])} for f in findings])
-
+        [e.strip().lower() for e in emails if isinstance(e, str)]))).all() if emails else []
+    review = _review(text, language, [services.signatory_dict(u) for u in signers])
+    return jsonify(
+        findings=[{**f, "title": finding_title(f["code"])} for f in review["findings"]],
+        elements={row.element: [list(span) for span in row.spans] for row in review["rows"]},
+        html={name: render_template(f"apology/_{name}.html", review=review)
+              for name in ("findings", "elements", "mirror")})

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from incidents.apology import services
 from incidents.apology.api import CheckOut, LetterOut
 from incidents.apology.services import BODY_MAX
 from tests.apology.test_drafts import documented_incident
@@ -64,21 +65,22 @@ def test_draft_returns_the_letter_with_signatories_and_findings(agent, incident,
     assert out.customer_id == (incident.customers[0].id if audience == "customer" else None)
     assert [s.model_dump() for s in out.signatories] == [
         {"name": "Dana Cho", "title": "Head of Customer Experience", "email": "dana@example.com"}]
-    assert "Dana Cho" in out.body
-    assert out.findings == []  # fully documented
+    assert "Dana Cho" in services.signature_block(out.body)  # printed where it is signed
+    assert out.findings == []  # every customer-facing field filled
     fetched = letter_out(agent.get(f"/api/v1/apologies/{out.id}"))
     assert fetched == out
 
 
 def test_put_saves_a_new_version_with_its_findings(agent, incident):
     out = create(agent, incident)
-    body = out.body.replace("The cause was", "We apologize if you experienced any inconvenience. "
-                            "The reason was")
+    body = out.body.replace("We have looked into why it happened.",
+                            "We apologize if you experienced any inconvenience. We have looked "
+                            "into why it happened.")
     v2 = letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": body, "version": 1}))
     assert v2.version == 2 and v2.body == body
     finding = next(f for f in v2.findings if f.code == "conditional_apology")
-    assert finding.severity == "error"
-    assert body[finding.span[0]:finding.span[1]] == "apologize if"
+    assert finding.severity == "warning"
+    assert "apologize if" in body[finding.span[0]:finding.span[1]]
     same = letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": body}))
     assert same.version == 2  # unchanged text saves nothing
     stale = agent.put(f"/api/v1/apologies/{out.id}", json={"body": body + "x", "version": 1})
@@ -121,25 +123,101 @@ def test_approve_and_sent(api, agent, incident):
     error(agent.post(f"/api/v1/apologies/{out.id}/sent", json={"channel": "email"}), 409)
 
 
-def test_a_public_notice_needs_a_manager_and_errors_need_a_reason(api, agent, incident):
+def test_a_public_notice_needs_a_manager_and_errors_cannot_be_overridden(api, agent, incident,
+                                                                        everything):
     out = create(agent, incident, "public")
-    body = out.body.replace("Dana Cho, Head of Customer Experience\n", "The Management\n")
+    body = out.body.replace("Dana Cho, Head of Customer Experience\n", "The Management\n").replace(
+        "contact Dana Cho (Head of Customer Experience) at dana@example.com", "write to us at "
+        "help@example.com").replace("as the person who answers for it, I am", "we are")
     letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": body, "signatory_emails": []}))
     error(api("lead").post(f"/api/v1/apologies/{out.id}/approve", json={}), 403)
     manager = api("manager")
     error(manager.post(f"/api/v1/apologies/{out.id}/approve", json={}), 409)  # no signatory
     letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={
         "body": body, "signatory_emails": ["dana@example.com"]}))
-    refused = error(manager.post(f"/api/v1/apologies/{out.id}/approve", json={}), 409, "conflict")
-    assert refused["findings"] == ["collective_signature"]
-    approved = letter_out(manager.post(f"/api/v1/apologies/{out.id}/approve",
-                                       json={"override_reason": "Board decision, see minutes."}))
-    assert approved.status == "approved" and approved.override_reason == "Board decision, see minutes."
+    before = everything()
+    for payload in ({}, {"override_reason": "Board decision, see minutes."}):
+        refused = error(manager.post(f"/api/v1/apologies/{out.id}/approve", json=payload), 409,
+                        "conflict")
+        assert refused["findings"] == ["collective_signature"]
+        assert "Collective signature" in refused["message"]
+    assert everything() == before  # refused: nothing approved, nothing on the timeline
+    # Signed in the letter by the person chosen: the error is gone and it is approved.
+    signed = body.replace("The Management\n", "Dana Cho, Head of Customer Experience\n")
+    letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": signed}))
+    assert letter_out(manager.post(f"/api/v1/apologies/{out.id}/approve", json={})).status == \
+        "approved"
+
+
+def warned(agent, incident) -> LetterOut:
+    """A draft edited to apologise on a condition: a warning, not an error."""
+    out = create(agent, incident)
+    body = out.body.replace("That should never have happened to you, and I am truly sorry.",
+                            "We apologize if this caused you any inconvenience.")
+    v2 = letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": body}))
+    assert [(f.code, f.severity) for f in v2.findings] == [("conditional_apology", "warning")], body
+    return v2
+
+
+def test_warnings_are_overridden_only_by_a_lead_with_a_reason(api, agent, incident, everything):
+    out = warned(agent, incident)
+    lead = api("lead")
+    before = everything()
+    # An agent cannot approve at all, reason or not; a lead needs a reason.
+    error(agent.post(f"/api/v1/apologies/{out.id}/approve", json={"override_reason": "fine"}), 403)
+    refused = error(lead.post(f"/api/v1/apologies/{out.id}/approve", json={}), 409)
+    assert refused["findings"] == ["conditional_apology"]
+    error(lead.post(f"/api/v1/apologies/{out.id}/approve", json={"override_reason": "   "}), 409)
+    assert everything() == before
+    approved = letter_out(lead.post(f"/api/v1/apologies/{out.id}/approve",
+                                    json={"override_reason": "Legal asked for this wording."}))
+    assert approved.status == "approved"
+    assert approved.override_reason == "Legal asked for this wording."
+    timeline = agent.get(f"/api/v1/incidents/{incident.id}").json["timeline"]
+    assert any(e["kind"] == "apology_approved" and e["body"] == "Legal asked for this wording."
+               for e in timeline)
+
+
+def test_a_letter_with_an_error_cannot_be_approved_or_sent(api, agent, incident, everything):
+    out = create(agent, incident)
+    lead = api("lead")
+    letter_out(lead.post(f"/api/v1/apologies/{out.id}/approve", json={}))
+    # Approved, then a gap typed in: the letter returns to draft and cannot be approved.
+    gap = out.body.replace("Dear Jiwoo Lee,", "Dear [customer's name],")
+    v2 = letter_out(agent.put(f"/api/v1/apologies/{out.id}", json={"body": gap}))
+    assert v2.status == "draft"
+    assert ("placeholder_left", "error") in [(f.code, f.severity) for f in v2.findings]
+    admin = api("admin")
+    before = everything()
+    for who in (lead, admin):
+        refused = error(who.post(f"/api/v1/apologies/{out.id}/approve",
+                                 json={"override_reason": "We will fill it by hand."}), 409)
+        assert refused["findings"] == ["placeholder_left"]
+    error(agent.post(f"/api/v1/apologies/{out.id}/sent", json={"channel": "email"}), 409)
+    assert everything() == before
+
+
+def test_a_letter_approved_before_errors_blocked_is_not_sent(api, agent, incident, everything):
+    from incidents.apology.models import ApologyLetter
+    out = create(agent, incident)
+    letter_out(api("lead").post(f"/api/v1/apologies/{out.id}/approve", json={}))
+    # As if approved with an override before errors blocked: its version carries an error.
+    letter = db.session.get(ApologyLetter, out.id)
+    letter.current.findings = [{"code": "no_named_signatory", "severity": "error",
+                                "message": "No named signatory", "span": None}]
+    db.session.commit()
+    before = everything()
+    refused = error(agent.post(f"/api/v1/apologies/{out.id}/sent", json={"channel": "email"}), 409)
+    assert refused["findings"] == ["no_named_signatory"]
+    assert everything() == before
 
 
 def test_check_any_text(agent, api):
-    response = agent.post("/api/v1/apologies/check", json={
-        "text": "불편을 느끼셨다면 사과드립니다.\n\n임직원 일동", "language": "ko"})
+    response = agent.post("/api/v1/apologies/check", json={"text": (
+        "이번 결제 오류로 불편을 느끼셨다면 사과드립니다. 3월 2일 결제 페이지에서 같은 주문이 두 번 "
+        "결제되었습니다. 결제 서버 설정을 잘못 바꾼 것이 원인이었습니다. 두 번 결제된 금액은 모두 "
+        "환불해 드렸습니다. 앞으로는 설정을 바꿀 때 두 사람이 확인하겠습니다. 문의는 고객센터"
+        "(1588-0000)로 해 주십시오.\n\n임직원 일동"), "language": "ko"})
     assert response.status_code == 200
     out = CheckOut.model_validate(response.json)
     codes = [f.code for f in out.findings]
@@ -233,3 +311,21 @@ def test_invalid_approvals_and_sends_save_nothing(api, agent, incident, everythi
     error(agent.post(f"/api/v1/apologies/{out.id}/sent", json={"channel": "email"}), 409)
     error(lead.post("/api/v1/apologies/999999/approve", json={}), 404)
     assert everything() == before
+
+
+def test_check_says_where_each_part_of_a_good_apology_is(agent):
+    from incidents.apology.check import ELEMENTS
+
+    text = ("Dear Jiwoo Lee,\n\nI am truly sorry that your order was charged twice on March 2. "
+            "You will receive a refund of KRW 20,000.\n")
+    response = agent.post("/api/v1/apologies/check", json={"text": text, "language": "en"})
+    assert response.status_code == 200
+    out = CheckOut.model_validate(response.json)
+    assert set(response.json["elements"]) == set(ELEMENTS)
+    apology = [text[s:e] for s, e in out.elements.apology]
+    assert any("I am truly sorry" in sentence for sentence in apology)
+    remedy = [text[s:e] for s, e in out.elements.remedy]
+    assert remedy == ["You will receive a refund of KRW 20,000."]
+    assert out.elements.contact == [] and "missing_contact" not in [f.code for f in out.findings]
+    empty = agent.post("/api/v1/apologies/check", json={"text": ""}).json
+    assert empty["elements"] == dict.fromkeys(ELEMENTS, [])
