@@ -218,6 +218,9 @@ def named_blame(text: str, language: str = "ko", names: Sequence[str] = ()) -> l
     patterns = _name_forms(names)
     if not patterns or not isinstance(text, str):
         return []
+    text = text[:MAX_CHARS]
+    if not any(p.search(text) for p in patterns):
+        return []  # nobody is named: no sentence to judge (pages show this on every view)
     judgement = judge(text, language)
     found = []
     for unit, unit_roles in zip(judgement.units, judgement.roles, strict=True):
