@@ -28,7 +28,9 @@ class PlaybookIn(PlaybookLine):
     title: text(200, required=True)
     summary: PlaybookText = ""
     symptoms: PlaybookText = ""
-    steps: PlaybookText = ""
+    # Published for the next person facing the same problem: without first steps it is refused
+    # (an import line may carry none; see playbooks.services.require_first_steps).
+    steps: text(TEXT_MAX, required=True)
     authority: PlaybookText | None = None
     compensation: PlaybookText | None = None
     message: PlaybookText | None = None

@@ -12,6 +12,8 @@ pattern backtracks.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -117,14 +119,40 @@ class Judgement:
         return [(u.start, u.end) for u, r in zip(self.units, self.roles, strict=True) if r & wanted]
 
 
+# One letter is judged several times in a row: the live check while typing, saving, the page
+# that shows it, approving, exporting. A Judgement is immutable by use (nobody writes to it).
+_JUDGED: OrderedDict[tuple, Judgement] = OrderedDict()
+_JUDGED_SIZE = 256
+_judged_lock = threading.Lock()
+
+
 def judge(text: str, language: str = "ko", people: Iterable[Person] = (),
           model: roles.Model | None = None) -> Judgement:
     """Units, roles and codes of `text` (`model`: another role model than the shipped one)."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     text = text[:MAX_CHARS]
-    people = [p for p in people if isinstance(p, Person) and isinstance(p.name, str)]
+    people = tuple(p for p in people if isinstance(p, Person) and isinstance(p.name, str)
+                   and isinstance(p.title, str))
     language = language if language in ("ko", "en") else "ko"
+    if model is not None:
+        return _judge(text, language, people, model)
+    key = (text, language, people)
+    with _judged_lock:
+        found = _JUDGED.get(key)
+        if found is not None:
+            _JUDGED.move_to_end(key)
+            return found
+    found = _judge(text, language, people, None)
+    with _judged_lock:
+        _JUDGED[key] = found
+        while len(_JUDGED) > _JUDGED_SIZE:
+            _JUDGED.popitem(last=False)
+    return found
+
+
+def _judge(text: str, language: str, people: tuple[Person, ...],
+           model: roles.Model | None) -> Judgement:
     units = analysis.units(text)
     rows = features.letter_features(text, units, people, language)
     unit_roles, _probs = roles.predict(units, rows, roles.known_names(people), model)

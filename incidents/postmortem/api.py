@@ -6,10 +6,12 @@ from datetime import date, datetime
 from typing import Literal
 
 from flask import Blueprint
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from app.api import Id, api_user, created_once, endpoint, iso, text
 from app.bounds import Day
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Role
 from app.timeutil import utcnow
@@ -144,6 +146,10 @@ def publish(incident_id: int):
 def make_playbook(incident_id: int, data: PlaybookFromIncidentIn):
     incident = incident_services.get_incident(incident_id)
     proposal = making.propose(incident, data.playbook_id, new=data.new)
+    if not proposal.data.steps.strip():
+        # The body names no steps: what is missing is in the stored postmortem, not the request.
+        raise Conflict(_("The postmortem gives no first steps; write them on the playbook page "
+                         "before publishing."))
     playbook, removed, _created = making.make(api_user(), incident, proposal.data, proposal.target)
     db.session.commit()
     return playbook_dict(playbook, proposal.removed + removed)

@@ -206,3 +206,41 @@ def test_a_playbook_without_first_steps_is_refused(client, login, api, agent, le
     assert db.session.scalar(select(func.count()).select_from(Playbook)) == 0
     assert playbook_services.require_first_steps(playbook_services.PlaybookData(
         title="x", steps="1. Check the gateway.")) is None
+
+
+@pytest.mark.parametrize("steps", [None, "", "   \n\t "])
+def test_the_api_document_and_the_server_both_require_first_steps(api, steps):
+    """What the OpenAPI document allows, the server takes: first steps are required there too,
+    so a client (and the API fuzzing) learns it from the schema, not from a refusal."""
+    schema = api("viewer").get("/api/v1/openapi.json").get_json()
+    body = schema["paths"]["/api/v1/playbooks"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    if "$ref" in body:
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert "steps" in body["required"]
+    assert body["properties"]["steps"]["minLength"] == 1
+    payload = {"title": "Card payments fail", "summary": "Payments failed.", "language": "en"}
+    if steps is not None:
+        payload["steps"] = steps
+    response = api("lead").post("/api/v1/playbooks", json=payload)
+    assert response.status_code == 422
+    assert "steps" in response.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Playbook)) == 0
+
+
+def test_a_postmortem_without_first_steps_is_a_conflict_over_the_api(api, agent, lead,
+                                                                      monkeypatch):
+    """From an incident the request names no steps: they come from the stored postmortem, so
+    their absence is a 409 about the record, not a 422 about a field the body never had."""
+    incident = ready_incident(agent, lead)
+    propose = making.propose
+
+    def without_steps(*args, **kw):
+        proposal = propose(*args, **kw)
+        proposal.data.steps = " \n"
+        return proposal
+    monkeypatch.setattr(making, "propose", without_steps)
+    response = api("lead").post(f"/api/v1/incidents/{incident.id}/playbook", json={})
+    assert response.status_code == 409
+    assert "first steps" in response.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Playbook)) == 0
