@@ -6,6 +6,11 @@ FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs on every core (pytest-xdist), at most four: each worker holds the apology
+# check's Korean analyser (about 0.5 GB). TEST_WORKERS=0 runs it in one process. The suite has
+# no benchmarks (those are bench/), and pytest-benchmark refuses to load beside xdist.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --maxprocesses 4 -p no:benchmark
 
 .PHONY: check-train check-eval run dev test test-pg test-browser api-fuzz bench demo lint install install-dev postgres chromium wrk translations clean
 
@@ -38,11 +43,11 @@ demo: install
 	$(FLASK) demo
 
 test: install-dev
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser" $(XDIST)
 
 # The same suite against PostgreSQL (started here if it is down).
 test-pg: install-dev postgres
-	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser"
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser" $(XDIST)
 
 test-browser: install-dev chromium
 	$(BIN)/python -m pytest -m browser

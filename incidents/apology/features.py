@@ -8,6 +8,7 @@ does not drown the few features that say where it stands.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -231,7 +232,7 @@ def letter_features(text: str, units: Sequence[Unit], people: Iterable[Person] =
                     language: str = "ko") -> list[dict[str, float]]:
     """One feature dict per unit of `text`."""
     people = list(people)
-    names = _names(people)
+    names = tuple(_names(people))
     titles = sorted({p.title.strip() for p in people if p.title and p.title.strip()}, key=len,
                     reverse=True)
     holes = placeholder_spans(text)
@@ -250,43 +251,24 @@ def letter_features(text: str, units: Sequence[Unit], people: Iterable[Person] =
             flags.append("known_name")
         if any(title in body for title in titles):
             flags.append("known_title")
-        if EMAIL.search(body):
-            flags.append("email")
-        if PHONE.search(body):
-            flags.append("phone")
-        if URL.search(body):
-            flags.append("url")
+        own = _own(unit.text, unit.morphs, names)
+        flags.extend(own[1])
         if any(a < unit.end and unit.start < b for a, b in holes):
             flags.append("placeholder")
         if headings[i]:
             flags.append("heading_like")
         if signature[i]:
             flags.append("signature_like")
-        if any(tag == "NNP" for _f, tag in unit.morphs):
-            flags.append("nnp")
-        if re.search(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+ [A-Z][a-z]+", body):
-            flags.append("cap_pair")
-        flags.extend("q_" + name for name, cue in CUES.items() if cue.search(body))
+        flags.extend(own[2])
         flags_of.append(flags)
-    classes_of = [semantic_classes(u) for u in units]
 
     out: list[dict[str, float]] = []
     heading_words: list[str] = []
     for i, unit in enumerate(units):
         if i and headings[i - 1] and units[i - 1].line != unit.line:
             heading_words = _heading_words(units[i - 1])
-        features: dict[str, float] = {}
-        body = _mask(unit.text, names)
-
-        grams: list[str] = []
-        _char_ngrams(_norm(body), grams)
-        _scaled(features, grams)
-        morphs: list[str] = []
-        _morph_features(unit.morphs, morphs)
-        _scaled(features, morphs if unit.morphs else [])
-        words: list[str] = []
-        _word_features(body, words)
-        _scaled(features, words)
+        own, _contacts, _flags, classes = _own(unit.text, unit.morphs, names)
+        features: dict[str, float] = dict(own)
 
         flag = features.__setitem__
         flag("bias_" + language, 1.0)
@@ -294,7 +276,7 @@ def letter_features(text: str, units: Sequence[Unit], people: Iterable[Person] =
             flag("hangul", 1.0)
         for name in flags_of[i]:
             flag("f_" + name, 1.0)
-        semantic_features(classes_of[i], features)
+        semantic_features(set(classes), features)
         for name in flags_of[i - 1] if i else ("start",):
             flag("prev_" + name, 1.0)
         for name in flags_of[i + 1] if i + 1 < count else ("end",):
@@ -325,6 +307,38 @@ def letter_features(text: str, units: Sequence[Unit], people: Iterable[Person] =
             flag("under_none", 1.0)
         out.append(features)
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _own(text: str, morphs: tuple[tuple[str, str], ...], names: tuple[str, ...]
+         ) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...],
+                    frozenset[str]]:
+    """What a unit's own words give, wherever it stands in the letter: its n-gram, morpheme
+    and word features, its flags (contact details; the rest) and its grammar classes. Kept for the units seen last: while
+    a writer types, every line but one is the same as at the last check."""
+    features: dict[str, float] = {}
+    body = _mask(text, names)
+    grams: list[str] = []
+    _char_ngrams(_norm(body), grams)
+    _scaled(features, grams)
+    morph_grams: list[str] = []
+    _morph_features(morphs, morph_grams)
+    _scaled(features, morph_grams if morphs else [])
+    words: list[str] = []
+    _word_features(body, words)
+    _scaled(features, words)
+    contacts = tuple(name for name, pattern in (("email", EMAIL), ("phone", PHONE), ("url", URL))
+                     if pattern.search(text))
+    flags = []
+    if any(tag == "NNP" for _f, tag in morphs):
+        flags.append("nnp")
+    if CAP_PAIR.search(text):
+        flags.append("cap_pair")
+    flags.extend("q_" + name for name, cue in CUES.items() if cue.search(text))
+    return tuple(features.items()), contacts, tuple(flags), frozenset(_classes(text, morphs))
+
+
+CAP_PAIR = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+ [A-Z][a-z]+")
 
 
 def _words_of(text: str) -> list[str]:
@@ -425,10 +439,13 @@ _EN = {name: re.compile(pattern, _I) for name, pattern in {
 def semantic_classes(unit: Unit) -> set[str]:
     """The grammar classes of a unit (see above): Kiwi's morphemes for Korean, bounded
     patterns for English."""
+    return _classes(unit.text, unit.morphs)
+
+
+def _classes(body: str, morphs: Sequence[tuple[str, str]]) -> set[str]:
     found: set[str] = set()
-    body = unit.text
-    if unit.morphs:
-        _korean_classes(unit.morphs, found)
+    if morphs:
+        _korean_classes(morphs, found)
     if LATIN_WORD.search(body):
         for name, pattern in _EN.items():
             if pattern.search(body):

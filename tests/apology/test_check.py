@@ -391,6 +391,15 @@ def test_model_was_trained_on_the_current_train_files():
     assert settings_["train_files"] == [p.name for p in corpus.files("train")]
 
 
+def test_every_corpus_letter_is_labelled_consistently():
+    """The validator's rules over every split (pending letters too): verbatim sentences,
+    codes that follow from the roles, ids unique across the corpus."""
+    letters = [x for split in (*corpus.SPLITS, corpus.PENDING) for x in corpus.load(split)]
+    assert len(letters) >= 400
+    assert {x.id: corpus.problems(x) for x in letters if corpus.problems(x)} == {}
+    assert len({x.id for x in letters}) == len(letters)
+
+
 def test_model_loads_without_pickle():
     with zipfile.ZipFile(roles.WEIGHTS) as archive:
         assert sorted(archive.namelist()) == ["bias.npy", "features.npy", "weights.npy"]
