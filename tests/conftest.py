@@ -64,9 +64,9 @@ def _reset_postgres(url: str) -> None:
 
 
 class PostgresTemplate:
-    """Migrate once per session; per test, empty every table and put the migrations'
-    seed rows (grades, categories, policy, settings) back. TRUNCATE skips the timeline's
-    row-level append-only triggers, and is far faster than re-running the migrations."""
+    """Migrate once per session; per test, empty every table, restart every sequence and put
+    the migrations' seed rows (grades, categories, policy, settings) back: far faster than
+    re-running the migrations. Emptying must pass the timeline's append-only triggers."""
 
     def __init__(self, url: str):
         self.url = url
@@ -82,12 +82,28 @@ class PostgresTemplate:
             self.tables = [t for t in meta.sorted_tables if t.name != "alembic_version"]
             self.seed = {t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
                          for t in self.tables}
+            self.superuser = conn.scalar(sa.text(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+            self.sequences = conn.scalars(sa.text(
+                "SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'S' "
+                "AND relnamespace = 'public'::regnamespace ORDER BY relname")).all()
         self.seed = {name: rows for name, rows in self.seed.items() if rows}
 
     def reset(self) -> None:
-        names = ", ".join(f'"{t.name}"' for t in self.tables)
         with self.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            if self.superuser:
+                # DELETE from thirty nearly empty tables: measured 13 ms against TRUNCATE's 270,
+                # which gives every table new files. 'replica' turns the append-only and
+                # foreign-key triggers off for these statements only.
+                conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+                conn.execute(sa.text("; ".join(f'DELETE FROM "{t.name}"' for t in self.tables)))
+                conn.execute(sa.text("SET LOCAL session_replication_role = DEFAULT"))
+                if self.sequences:
+                    conn.execute(sa.text("SELECT " + ", ".join(
+                        f"setval('{name}', 1, false)" for name in self.sequences)))
+            else:
+                names = ", ".join(f'"{t.name}"' for t in self.tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             for table in self.tables:
                 rows = self.seed.get(table.name)
                 if not rows:

@@ -1,12 +1,13 @@
 """Schemathesis against a throw-away server (`make api-fuzz`): every operation of
 /api/v1/openapi.json, stateless and stateful, all checks, as a viewer, an agent and an admin.
 
-A fresh SQLite file, search index and secret in a temporary folder (never instance/), users and
-tokens made with the CLI, a few records made through the API so that path ids exist, gunicorn
-on a free port; one Schemathesis run per token. Exits non-zero if any run found a failure.
+Per role, a fresh SQLite file, search index and secret in a temporary folder (never
+instance/), users and tokens made with the CLI, a few records made through the API so that path
+ids exist, gunicorn on a free port, and one Schemathesis run with that role's token; roles run
+side by side (--parallel). Exits non-zero if any run found a failure.
 
     .venv/bin/python tests/api_fuzz/run.py [--roles viewer,agent] [--max-examples N] [--seed N]
-        [-- extra schemathesis run options]
+        [--parallel N] [-- extra schemathesis run options]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -100,7 +102,7 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {seconds} s")
 
 
-def fuzz(schema_url: str, token: str, role: str, args, report_dir: Path) -> tuple[int, float]:
+def fuzz(schema_url: str, token: str, role: str, args, report_dir: Path, log) -> int:
     command = [str(BIN / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"),
                "run", schema_url, "--header", f"Authorization: Bearer {token}",
                # All checks; positive_data_acceptance as refined in hooks.py.
@@ -109,9 +111,48 @@ def fuzz(schema_url: str, token: str, role: str, args, report_dir: Path) -> tupl
                "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                "--workers", str(args.workers), "--no-color",
                "--report", "junit", "--report-dir", str(report_dir / role), *args.extra]
+    return subprocess.call(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           stdout=log, stderr=subprocess.STDOUT)
+
+
+def run_role(role: str, root: Path, args) -> tuple[int, float, str]:
+    """One role against a server and database of its own, so that what one role's stateful
+    run changes (an admin's, say) never shows in another's. Returns (exit code, seconds,
+    everything printed)."""
     started = time.monotonic()
-    code = subprocess.call(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return code, time.monotonic() - started
+    tmp_path = root / role
+    tmp_path.mkdir()
+    # Everything the app would write under instance/ goes to the temporary folder instead.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fuzz.db'}",
+           "SECRET_KEY": secrets.token_hex(32),
+           "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+           "ESCALATION_CHECK_SECONDS": "0", "MAIL_SERVER": ""}
+    log_path = tmp_path / "schemathesis.log"
+    code, finished = 1, False
+    with open(log_path, "w", encoding="utf-8") as log:
+        flask(env, "db", "upgrade")
+        tokens = make_users(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--error-logfile", str(tmp_path / "gunicorn.log"), "wsgi:app"],
+            cwd=ROOT, env=env, start_new_session=True)
+        try:
+            wait_for(f"{base}/healthz", server)
+            seed(f"{base}/api/v1", tokens)
+            report_dir = Path(args.report_dir) if args.report_dir else root / "reports"
+            code = fuzz(f"{base}/api/v1/openapi.json", tokens[role], role, args, report_dir, log)
+            finished = True
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    printed = log_path.read_text(encoding="utf-8", errors="replace")
+    server_log = tmp_path / "gunicorn.log"
+    if (not finished or code) and server_log.exists():
+        tail = server_log.read_text(errors="replace").splitlines()[-60:]
+        printed += "\n--- gunicorn log (last lines) ---\n" + "\n".join(tail) + "\n"
+    return code, time.monotonic() - started, printed
 
 
 def main() -> int:
@@ -122,45 +163,24 @@ def main() -> int:
     # One: with threads, Python 3.11's parser (which Hypothesis calls to describe its
     # strategies) failed with "AST constructor recursion depth mismatch".
     parser.add_argument("--workers", default="1")
+    # Roles at once, each a Schemathesis process and a server of its own: one role alone keeps
+    # about one core busy (client and server wait on each other).
+    parser.add_argument("--parallel", type=int, default=max(1, min(3, os.cpu_count() or 1)))
     parser.add_argument("--report-dir", default=None, help="keep the JUnit reports here")
     parser.add_argument("extra", nargs="*", help="after --: more `schemathesis run` options")
     args = parser.parse_args()
+    roles = args.roles.split(",")
 
     # In memory where the system has it: SQLite's commits need not wait for a disk.
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.TemporaryDirectory(prefix="ib-api-fuzz-", dir=shm) as tmp:
-        tmp_path = Path(tmp)
-        # Everything the app would write under instance/ goes to the temporary folder instead.
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fuzz.db'}",
-               "SECRET_KEY": secrets.token_hex(32),
-               "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-               "ESCALATION_CHECK_SECONDS": "0", "MAIL_SERVER": ""}
-        flask(env, "db", "upgrade")
-        tokens = make_users(env)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--error-logfile", str(tmp_path / "gunicorn.log"), "wsgi:app"],
-            cwd=ROOT, env=env, start_new_session=True)
-        results, finished = [], False
-        try:
-            wait_for(f"{base}/healthz", server)
-            seed(f"{base}/api/v1", tokens)
-            report_dir = Path(args.report_dir) if args.report_dir else tmp_path / "reports"
-            for role in args.roles.split(","):
-                print(f"\n=== Schemathesis as {role} ===", flush=True)
-                code, seconds = fuzz(f"{base}/api/v1/openapi.json", tokens[role], role, args,
-                                     report_dir)
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            futures = {role: pool.submit(run_role, role, Path(tmp), args) for role in roles}
+            results = []
+            for role in roles:  # printed in order, each role's output whole
+                code, seconds, printed = futures[role].result()
+                print(f"\n=== Schemathesis as {role} ===\n{printed}", flush=True)
                 results.append((role, code, seconds))
-            finished = True
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-            log = tmp_path / "gunicorn.log"
-            if (not finished or any(code for _r, code, _s in results)) and log.exists():
-                tail = log.read_text(errors="replace").splitlines()[-60:]
-                print("\n--- gunicorn log (last lines) ---\n" + "\n".join(tail))
         print("\n=== api-fuzz summary ===")
         for role, code, seconds in results:
             print(f"{role:8} {'ok' if code == 0 else 'FAILED'}  {seconds:6.1f} s")
