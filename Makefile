@@ -50,7 +50,7 @@ test-pg: install-dev postgres
 	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser" $(XDIST)
 
 test-browser: install-dev chromium
-	$(BIN)/python -m pytest -m browser
+	$(BIN)/python -m pytest -m browser $(XDIST)
 
 # Schemathesis against a throw-away server and database: every operation of the API's own
 # OpenAPI document, as a viewer, an agent and an admin (tests/api_fuzz/run.py).

@@ -12,10 +12,9 @@ from app.models import User
 from incidents import services
 from incidents.apology import services as apology_services
 from incidents.apology.models import Audience
-from incidents.compensation import services as comp_services
-from incidents.compensation.models import CompStatus, CompType
 from incidents.models import Incident
 from tests.apology.test_drafts import FACTS as TOLD
+from tests.browser import letters
 
 FACTS = {
     "en": dict(title="Checkout charged customers twice", impact="Orders were charged twice",
@@ -31,21 +30,8 @@ FACTS = {
 
 
 def documented(live_app, seed_incident, owner, admin, language: str) -> int:
-    """A resolved incident with cause, resolution, a customer and an approved refund."""
-    facts = FACTS[language]
-    incident_id = seed_incident(owner, title=facts["title"], status="resolved", impact=facts["impact"],
-                                cause=facts["cause"], resolution=facts["resolution"],
-                                customers=(facts["customer"],), affected_count=120,
-                                **TOLD[language]["public"])
-    with live_app.app_context():
-        incident = db.session.get(Incident, incident_id)
-        comp = comp_services.propose(db.session.get(User, owner.id), incident,
-                                     comp_type=CompType.refund, amount=20_000,
-                                     customer_id=incident.customers[0].id)
-        if comp.status == CompStatus.proposed:
-            comp_services.approve(db.session.get(User, admin.id), comp)
-        db.session.commit()
-    return incident_id
+    return letters.documented(live_app, seed_incident, owner, admin, FACTS[language],
+                              TOLD[language]["public"])
 
 
 def findings(page: Page):
@@ -61,14 +47,7 @@ def test_draft_edit_with_live_findings_approve_and_export(page, new_page, live_a
     incident_id = documented(live_app, seed_incident, owner, seed_user("admin"), "en")
 
     sign_in(page, agent)
-    page.goto(f"/incidents/{incident_id}")
-    section = page.locator("#apologies")
-    section.get_by_text("Write apology").click()
-    section.get_by_label("One affected customer (personal letter)").check()
-    section.get_by_label("English").check()
-    section.get_by_role("button", name="Write draft").click()
-    expect(page).to_have_url(re.compile(r"/apologies/\d+$"))
-    letter_url = page.url
+    letter_url = letters.write_draft(page, incident_id)
     expect(findings(page)).to_contain_text("No problems found.")
 
     body = page.get_by_label("Letter (Markdown)")

@@ -14,10 +14,9 @@ from app.extensions import db
 from app.models import User
 from incidents.apology import services as apology_services
 from incidents.apology.models import Audience
-from incidents.compensation import services as comp_services
-from incidents.compensation.models import CompStatus, CompType
 from incidents.models import Incident
 from tests.apology.test_drafts import FACTS
+from tests.browser import letters
 
 SHOTS = Path("/tmp/shots")
 CONTACT = {"en": "If you have any questions, please write to me directly at dana@example.com; "
@@ -27,21 +26,8 @@ CONTACT = {"en": "If you have any questions, please write to me directly at dana
 
 
 def documented(live_app, seed_incident, owner, admin, language: str) -> int:
-    """A resolved incident with what customers may be told filled in, one affected customer and
-    an approved refund for them."""
-    facts = FACTS[language]
-    incident_id = seed_incident(owner, title=facts["title"], status="resolved", impact=facts["impact"],
-                                cause=facts["cause"], resolution=facts["resolution"],
-                                customers=(facts["customer"],), affected_count=120, **facts["public"])
-    with live_app.app_context():
-        incident = db.session.get(Incident, incident_id)
-        comp = comp_services.propose(db.session.get(User, owner.id), incident,
-                                     comp_type=CompType.refund, amount=20_000,
-                                     customer_id=incident.customers[0].id)
-        if comp.status == CompStatus.proposed:
-            comp_services.approve(db.session.get(User, admin.id), comp)
-        db.session.commit()
-    return incident_id
+    return letters.documented(live_app, seed_incident, owner, admin, FACTS[language],
+                              FACTS[language]["public"])
 
 
 def owner_of(seed_user, language: str):
@@ -65,14 +51,7 @@ def test_draft_see_the_parts_fix_a_finding_by_typing_and_approve(page, live_app,
     incident_id = documented(live_app, seed_incident, owner, seed_user("admin"), "en")
 
     sign_in(page, agent)
-    page.goto(f"/incidents/{incident_id}")
-    section = page.locator("#apologies")
-    section.get_by_text("Write apology").click()
-    section.get_by_label("One affected customer (personal letter)").check()
-    section.get_by_label("English").check()
-    section.get_by_role("button", name="Write draft").click()
-    expect(page).to_have_url(re.compile(r"/apologies/\d+$"))
-    letter_url = page.url
+    letter_url = letters.write_draft(page, incident_id)
 
     # Each part is listed with the sentence that holds it, and marked and named in the copy.
     expect(row(page, "apology")).to_have_attribute("data-state", "found")
