@@ -38,11 +38,16 @@ class Model:
     def probabilities(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
         """(units, roles) probabilities for the units' feature dicts."""
         scores = np.tile(self.bias, (len(rows), 1))
+        index, weights = self.index, self.weights
         for i, row in enumerate(rows):
-            found = [(self.index[name], value) for name, value in row.items() if name in self.index]
-            if found:
-                columns, values = zip(*found, strict=True)
-                scores[i] += np.asarray(values, dtype=np.float32) @ self.weights[list(columns)]
+            columns, values = [], []
+            for name, value in row.items():
+                column = index.get(name)
+                if column is not None:
+                    columns.append(column)
+                    values.append(value)
+            if columns:
+                scores[i] += np.asarray(values, dtype=np.float32) @ weights[columns]
         return 1.0 / (1.0 + np.exp(-np.clip(scores, -30, 30)))
 
 
