@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -326,6 +327,13 @@ def _environment() -> Environment:
     # Plain Markdown out, so no HTML autoescaping; StrictUndefined makes a template typo loud.
     return Environment(loader=ChoiceLoader(loaders), autoescape=False, undefined=StrictUndefined,
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def contact_paragraph(contact: Signatory, language: str, signs: bool) -> str:
+    """The customer letter's contact paragraph as a draft writes it: "write to me" when
+    `signs` (the contact signs first), else naming the contact."""
+    template = _environment().get_template(f"{language}_contact.md.j2")
+    return template.render(f=SimpleNamespace(contact=contact, contact_signs=signs)).strip()
 
 
 def render(facts: Facts) -> str:

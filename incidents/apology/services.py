@@ -195,7 +195,8 @@ def resign(body: str, language: str, audience: Audience, before: list[dict],
            after: list[dict]) -> str:
     """`body` signed by `after` instead of `before`, when it ends with the signature the draft
     wrote for `before`; a signature written by hand is left as it is (the check and the
-    approval rules then see whether it names the signatories)."""
+    approval rules then see whether it names the signatories). In a letter to a customer the
+    contact paragraph follows: "write to me" is said only by the first signatory."""
     old = drafting.signature_block([_signatory(s) for s in before], language, audience.value)
     new = drafting.signature_block([_signatory(s) for s in after], language, audience.value)
     text = body.rstrip("\n")
@@ -204,7 +205,29 @@ def resign(body: str, language: str, audience: Audience, before: list[dict],
     head = text[:-len(old)]
     if head and not head.endswith("\n"):
         return body  # the old signature is only the end of a longer line
+    if audience == Audience.customer:
+        head = _recontact(head, language, before, after)
     return head + new + "\n"
+
+
+def _recontact(text: str, language: str, before: list[dict], after: list[dict]) -> str:
+    """The draft's contact paragraph for the new first signatory: the contact the old first
+    signatory wrote as "write to me" is named instead, and a named contact who now signs first
+    says "write to me". A paragraph written by hand is left as it is."""
+    first_before = before[0] if before else None
+    first_after = after[0] if after else None
+    people = {s["email"]: s for s in (*before, *after)}
+    for email, person in people.items():
+        contact = _signatory(person)
+        me = drafting.contact_paragraph(contact, language, signs=True)
+        named = drafting.contact_paragraph(contact, language, signs=False)
+        signs_now = first_after is not None and first_after["email"] == email
+        signed_before = first_before is not None and first_before["email"] == email
+        if signed_before and not signs_now and me in text:
+            return text.replace(me, named, 1)
+        if signs_now and not signed_before and named in text:
+            return text.replace(named, me, 1)
+    return text
 
 
 def draft(actor: User, incident: Incident, *, audience: Audience, language: str,

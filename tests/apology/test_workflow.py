@@ -12,7 +12,7 @@ from app.errors import Conflict, Forbidden, StaleEdit, ValidationFailed
 from app.extensions import db
 from app.timeutil import as_utc
 from incidents import services as incident_services
-from incidents.apology import services
+from incidents.apology import drafting, services
 from incidents.apology.models import Audience, LetterStatus
 from incidents.models import EventKind, TimelineEvent
 from tests.apology.test_drafts import documented_incident, draft
@@ -309,6 +309,42 @@ def test_letter_rows_are_the_letters_as_the_incident_page_shows_them(incident, l
               len(lt.versions)) for lt in services.for_incident(incident)]
     assert [tuple(row) for row in services.letter_rows(incident.id)] == shown
     assert [row[-1] for row in shown] == [2, 1] and shown[0][4] is not None and shown[1][4] is None
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_re_signing_moves_write_to_me_to_whoever_signs_first(make_user, make_incident, language):
+    """A draft's "write to me directly" is said by its first signatory; signed by someone
+    else, the letter names the contact instead, and signed by the contact again it says "me"."""
+    incident = documented_incident(make_user, make_incident, language)
+    letter = draft(incident.owner, incident, "customer", language)
+    owner = drafting.Signatory(incident.owner.name, incident.owner.title, incident.owner.email)
+    me = drafting.contact_paragraph(owner, language, signs=True)
+    named = drafting.contact_paragraph(owner, language, signs=False)
+    assert me in letter.current.body and named not in letter.current.body
+    manager = make_user("manager", name="Hanna Jung" if language == "en" else "정한나",
+                        title="Chief Executive Officer" if language == "en" else "대표이사")
+
+    commit(services.edit(incident.owner, letter, letter.current.body, [manager.email]))
+    body = letter.current.body
+    assert named in body and me not in body
+    assert body.rstrip().endswith(drafting.signature_block(
+        [drafting.Signatory(manager.name, manager.title, manager.email)], language, "customer"))
+    assert "missing_contact" not in [f["code"] for f in letter.current.findings]
+
+    commit(services.edit(incident.owner, letter, body, [incident.owner.email]))
+    assert me in letter.current.body and named not in letter.current.body
+
+
+def test_a_contact_paragraph_written_by_hand_is_kept_on_re_signing(make_user, letter):
+    manager = make_user("manager", name="Hanna Jung", title="Chief Executive Officer")
+    owner = letter.incident.owner
+    me = drafting.contact_paragraph(
+        drafting.Signatory(owner.name, owner.title, owner.email), "en", signs=True)
+    own = "Call our care team on 02-555-0123 any day until 10 pm."
+    commit(services.edit(owner, letter, letter.current.body.replace(me, own)))
+    commit(services.edit(owner, letter, letter.current.body, [manager.email]))
+    assert own in letter.current.body
+    assert letter.current.body.rstrip().endswith("Hanna Jung\nChief Executive Officer")
 
 
 def test_a_hand_written_signature_is_not_rewritten_and_must_name_the_signatory(make_user, letter):
