@@ -64,7 +64,7 @@ def measure(letters: int = 40, repeat: int = 3) -> dict:
                         # Nothing of it seen before: Kiwi's lines, units' features, judgements.
                         analysis._LINE_CACHE.clear()
                         features._own.cache_clear()
-                        apology_check._JUDGED.clear()
+                        apology_check._judged.cache_clear()
                         letter = text
                     else:
                         apology_check.check(text, language)

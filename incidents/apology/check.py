@@ -11,9 +11,8 @@ pattern backtracks.
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -119,36 +118,26 @@ class Judgement:
         return [(u.start, u.end) for u, r in zip(self.units, self.roles, strict=True) if r & wanted]
 
 
-# One letter is judged several times in a row: the live check while typing, saving, the page
-# that shows it, approving, exporting. A Judgement is immutable by use (nobody writes to it).
-_JUDGED: OrderedDict[tuple, Judgement] = OrderedDict()
-_JUDGED_SIZE = 256
-_judged_lock = threading.Lock()
-
-
 def judge(text: str, language: str = "ko", people: Iterable[Person] = (),
           model: roles.Model | None = None) -> Judgement:
     """Units, roles and codes of `text` (`model`: another role model than the shipped one)."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     text = text[:MAX_CHARS]
-    people = tuple(p for p in people if isinstance(p, Person) and isinstance(p.name, str)
-                   and isinstance(p.title, str))
+    # A title that is not text counts as none (and would not do as part of the cache's key).
+    people = tuple(Person(p.name, p.title if isinstance(p.title, str) else "") for p in people
+                   if isinstance(p, Person) and isinstance(p.name, str))
     language = language if language in ("ko", "en") else "ko"
     if model is not None:
         return _judge(text, language, people, model)
-    key = (text, language, people)
-    with _judged_lock:
-        found = _JUDGED.get(key)
-        if found is not None:
-            _JUDGED.move_to_end(key)
-            return found
-    found = _judge(text, language, people, None)
-    with _judged_lock:
-        _JUDGED[key] = found
-        while len(_JUDGED) > _JUDGED_SIZE:
-            _JUDGED.popitem(last=False)
-    return found
+    return _judged(text, language, people)
+
+
+# One letter is judged several times in a row: the live check while typing, saving, the page
+# that shows it, approving, exporting. A Judgement is immutable by use (nobody writes to it).
+@functools.lru_cache(maxsize=256)
+def _judged(text: str, language: str, people: tuple[Person, ...]) -> Judgement:
+    return _judge(text, language, people, None)
 
 
 def _judge(text: str, language: str, people: tuple[Person, ...],

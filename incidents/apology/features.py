@@ -309,7 +309,8 @@ def letter_features(text: str, units: Sequence[Unit], people: Iterable[Person] =
     return out
 
 
-@functools.lru_cache(maxsize=8192)
+# About 30 KB a unit (tracemalloc): 1,024 units, some twenty long letters, about 30 MB a process.
+@functools.lru_cache(maxsize=1024)
 def _own(text: str, morphs: tuple[tuple[str, str], ...], names: tuple[str, ...]
          ) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...],
                     frozenset[str]]:
